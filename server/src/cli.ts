@@ -1,0 +1,148 @@
+import { Command, Option } from 'commander';
+import { buildApp, type SummitApp } from './app.js';
+import { systemClock } from './platform/clock.js';
+import { ConfigError, loadConfig, type Config } from './platform/config.js';
+import { actorOf, type Ctx } from './platform/context.js';
+import { DataDirInUseError } from './platform/data-dir.js';
+import { AppError } from './platform/errors.js';
+import { migrate } from './platform/migrations.js';
+import { openStore, resolveSecrets, startSummit } from './main.js';
+
+type Output = { json?: boolean };
+
+function fail(message: string): never {
+  console.error(`summit: ${message}`);
+  process.exit(1);
+}
+
+/** Config from the environment, with CLI flags layered on top. */
+function configWith(overrides: Record<string, string | undefined>): Config {
+  const env = { ...process.env };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) env[key] = value;
+  return loadConfig(env);
+}
+
+/** Runs an offline operator action against the store with the same services the API uses. */
+async function withSummit<T>(config: Config, fn: (summit: SummitApp, ctx: Ctx) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
+  try {
+    await migrate(store.db);
+    const secrets = resolveSecrets(config, store.dataDir);
+    const summit = await buildApp({ config, db: store.db, clock: systemClock, ...secrets, logger: false });
+    const principal = { kind: 'system', name: 'cli' } as const;
+    const ctx: Ctx = { principal, actor: actorOf(principal), requestId: `cli-${Date.now()}`, log: summit.app.log };
+    try {
+      return await fn(summit, ctx);
+    } finally {
+      await summit.app.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function print(output: Output, value: unknown, text: () => string) {
+  console.log(output.json ? JSON.stringify(value, null, 2) : text());
+}
+
+export function createCli(): Command {
+  const program = new Command('summit')
+    .description('Summit: intelligence graph and playbook orchestrator')
+    .showHelpAfterError()
+    .option('--data-dir <dir>', 'data directory (SUMMIT_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL URL (DATABASE_URL); unset means the embedded store');
+  const globals = () => {
+    const o = program.opts<{ dataDir?: string; databaseUrl?: string }>();
+    return { SUMMIT_DATA_DIR: o.dataDir, DATABASE_URL: o.databaseUrl };
+  };
+
+  program
+    .command('serve')
+    .description('run the HTTP API (migrates the store first)')
+    .option('--host <host>', 'bind address (SUMMIT_HOST)')
+    .addOption(new Option('--port <port>', 'port (SUMMIT_PORT)'))
+    .action(async (options: { host?: string; port?: string }) => {
+      const running = await startSummit(configWith({ ...globals(), SUMMIT_HOST: options.host, SUMMIT_PORT: options.port }));
+      const shutdown = async (signal: string) => {
+        running.summit.app.log.info({ signal }, 'shutting down');
+        await running.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const store = await openStore(configWith(globals()));
+      try {
+        const applied = await migrate(store.db);
+        console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'the store is up to date');
+      } finally {
+        await store.close();
+      }
+    });
+
+  const tenant = program.command('tenant').description('manage tenants (as the platform operator)');
+  tenant
+    .command('create <name>')
+    .description('create a tenant and its first admin; prints the admin token once')
+    .requiredOption('--admin-email <email>', 'e-mail of the first admin')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { adminEmail: string } & Output) => {
+      const created = await withSummit(configWith(globals()), (summit, ctx) =>
+        summit.modules.tenancy.tenants.createTenant(ctx, { name, adminEmail: options.adminEmail }),
+      );
+      print(options, created, () =>
+        [`tenant ${created.name} created (id ${created.id})`, `admin token (shown once): ${created.adminToken}`].join('\n'),
+      );
+    });
+  tenant
+    .command('list')
+    .description('list tenants')
+    .option('--json', 'print JSON')
+    .action(async (options: Output) => {
+      const items = await withSummit(configWith(globals()), async (summit, ctx) => {
+        const all = [];
+        let cursor: string | undefined;
+        do {
+          const page = await summit.modules.tenancy.tenants.listTenants(ctx, { limit: 200, cursor });
+          all.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return all;
+      });
+      print(options, items, () => items.map((t) => `${t.id}  ${t.name}  ${t.createdAt}`).join('\n') || 'no tenants');
+    });
+
+  program
+    .command('audit')
+    .description('audit log tools')
+    .command('verify')
+    .description('verify a tenant\'s audit hash chain; exits 1 if it is broken')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string } & Output) => {
+      const result = await withSummit(configWith(globals()), (summit, ctx) =>
+        summit.modules.audit.verify({ ...ctx, tenantId: options.tenant }),
+      );
+      print(options, result, () =>
+        result.ok
+          ? `audit chain ok: ${result.checked} events verified (last sequence ${result.lastSequence})`
+          : `audit chain BROKEN at sequence ${result.firstBadSequence}: ${result.reason}`,
+      );
+      if (!result.ok) process.exitCode = 1;
+    });
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await createCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof AppError) fail(error.message);
+    throw error;
+  }
+}

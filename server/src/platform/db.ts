@@ -1,0 +1,131 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export type Row = Record<string, unknown>;
+export type QueryResult<T> = { rows: T[]; rowCount: number };
+
+/** Anything that runs SQL: a transaction handed to a service, or the raw store in tests and migrations. */
+export interface Sql {
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/**
+ * The store. Application code never gets a bare connection: it asks for a transaction, either scoped to one tenant
+ * (runs as the non-superuser role `summit_app` with `summit.tenant_id` set, so row-level security applies even where
+ * a query forgets its `where tenant_id`) or in system scope (the owner role; for migrations, the operator's
+ * cross-tenant actions and token lookup, which must happen before the tenant is known).
+ */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  withTenant<T>(tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
+  withSystem<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const APP_ROLE = 'summit_app';
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function enterTenantScope(tx: Sql, tenantId: string): Promise<void> {
+  // The tenant id is interpolated into nothing: set_config takes it as a parameter. We still refuse a malformed id
+  // early so a bug shows up as an error rather than as an empty result.
+  if (!UUID_RE.test(tenantId)) throw new Error(`withTenant: not a tenant id: ${tenantId}`);
+  await tx.query(`select set_config('summit.tenant_id', $1, true)`, [tenantId]);
+  await tx.query(`set local role ${APP_ROLE}`);
+}
+
+function normaliseRowCount(count: number | null | undefined): number {
+  return typeof count === 'number' ? count : 0;
+}
+
+/** Embedded PostgreSQL (WASM). One connection: PGlite queues transactions, so keep them short. */
+export function createPgliteDatabase(pglite: PGlite): Database {
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
+    async query<T extends Row>(text: string, params?: readonly unknown[]) {
+      const result = await q.query<T>(text, params ? [...params] : undefined);
+      return { rows: result.rows, rowCount: normaliseRowCount(result.affectedRows ?? result.rows.length) };
+    },
+    async exec(script: string) {
+      await q.exec(script);
+    },
+  });
+  return {
+    kind: 'pglite',
+    withTenant: (tenantId, fn) =>
+      pglite.transaction(async (tx) => {
+        const sql = wrap(tx);
+        await enterTenantScope(sql, tenantId);
+        return fn(sql);
+      }),
+    withSystem: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    async ping() {
+      await pglite.query('select 1');
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export async function openPglite(dataDir: string | undefined, loadDataDir?: Blob): Promise<PGlite> {
+  return PGlite.create({ dataDir, loadDataDir });
+}
+
+// int8 and numeric come back as numbers, as PGlite returns them, so both stores hand services the same shapes.
+// Our int8 values (sequences, counts) stay far below 2^53.
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function createPostgresDatabase(connectionString: string, options: { max?: number } = {}): Database {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, types: pgTypes as pg.CustomTypesConfig });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const wrap = (client: pg.PoolClient): Sql => ({
+    async query<T extends Row>(text: string, params?: readonly unknown[]) {
+      const result = await client.query<T>(text, params ? [...params] : undefined);
+      return { rows: result.rows, rowCount: normaliseRowCount(result.rowCount) };
+    },
+    async exec(script: string) {
+      // Without parameters pg uses the simple query protocol, which accepts several statements.
+      await client.query(script);
+    },
+  });
+  async function inTransaction<T>(fn: (tx: Sql) => Promise<T>, tenantId?: string): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const sql = wrap(client);
+      if (tenantId) await enterTenantScope(sql, tenantId);
+      const result = await fn(sql);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  return {
+    kind: 'postgres',
+    withTenant: (tenantId, fn) => inTransaction(fn, tenantId),
+    withSystem: (fn) => inTransaction(fn),
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** True for a unique-constraint violation from either store (both report SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

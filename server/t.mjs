@@ -1,0 +1,10 @@
+import { PGlite } from '@electric-sql/pglite';
+const t0=Date.now();
+const db = await PGlite.create();
+console.log('create ms', Date.now()-t0);
+const r = await db.query("select 1::int8 as a, now() as b, '{\"x\":1}'::jsonb as c, $1::text[] as d, $2::uuid[] as e, $3::jsonb as f, current_user as u", [['a','b'], ['0190a0f0-0000-7000-8000-000000000000'], JSON.stringify({k:1})]);
+console.log(r.rows, r.affectedRows);
+const t1=Date.now(); const dump = await db.dumpDataDir('none'); console.log('dump ms', Date.now()-t1, dump.size);
+const t2=Date.now(); const db2 = await PGlite.create({loadDataDir: dump}); console.log('load ms', Date.now()-t2);
+await db.query("select pg_advisory_xact_lock(1)");
+console.log((await db.query("select rolsuper from pg_roles where rolname=current_user")).rows);
