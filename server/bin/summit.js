@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const entry = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const entry = fileURLToPath(new URL('../dist/summit.js', import.meta.url));
 if (!existsSync(entry)) {
   console.error('summit: the server is not built yet. Run `npm run build` (or `npm start`) from the repository root first.');
   process.exit(1);
 }
-const { runCli } = await import(pathToFileURL(entry).href);
-await runCli(process.argv);
+await import(pathToFileURL(entry).href);

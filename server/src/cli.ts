@@ -143,6 +143,10 @@ export async function runCli(argv: string[]): Promise<void> {
     await createCli().parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof AppError) fail(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      fail(`cannot listen: ${(error as Error).message}. Choose another address with SUMMIT_HOST/SUMMIT_PORT.`);
+    }
     throw error;
   }
 }

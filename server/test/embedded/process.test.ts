@@ -1,0 +1,125 @@
+/**
+ * Summit as a user runs it: the `summit` command in a child process on the embedded store, talking HTTP on a real
+ * port. Runs on PGlite only (it is about the embedded store's files and lock).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'summit-e2e-'));
+const baseEnv = { ...process.env, SUMMIT_DATA_DIR: dataDir, SUMMIT_PORT: '0', DATABASE_URL: '', SUMMIT_LOG_LEVEL: 'info' };
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/summit.ts', ...args], {
+    cwd: serverDir,
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+type Server = { child: ChildProcess; url: string; logs: () => string };
+
+async function serve(): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/summit.ts', 'serve'], { cwd: serverDir, env: baseEnv });
+  let logs = '';
+  child.stderr.on('data', (d) => (logs += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      logs += d;
+      const match = /"url":"(http:\/\/[^"]+)".*Summit is serving/.exec(logs);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${logs}`)));
+  });
+  return { child, url, logs: () => logs };
+}
+
+async function stop(server: Server): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  return exited;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const read = (file: string) => readFileSync(path.join(dataDir, file), 'utf8').trim();
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('summit serve on the embedded store', () => {
+  let demoTenantId = '';
+
+  it('starts with a demo tenant whose admin token is in a 0600 file, logging the path and never the token', async () => {
+    const server = await serve();
+    try {
+      const token = read('demo-admin.token');
+      expect(statSync(path.join(dataDir, 'demo-admin.token')).mode & 0o777).toBe(0o600);
+      expect(statSync(path.join(dataDir, 'operator.token')).mode & 0o777).toBe(0o600);
+      expect(server.logs()).toContain(path.join(dataDir, 'demo-admin.token'));
+      expect(server.logs()).not.toContain(token);
+      expect(server.logs()).not.toContain(read('operator.token'));
+
+      expect((await (await fetch(`${server.url}/readyz`)).json()).status).toBe('ready');
+      const me = await (await fetch(`${server.url}/api/v1/me`, { headers: bearer(token) })).json();
+      expect(me.tenant.name).toBe('demo');
+      demoTenantId = me.tenant.id;
+      const tenants = await fetch(`${server.url}/api/v1/tenants`, { headers: bearer(read('operator.token')) });
+      expect(tenants.status).toBe(200);
+
+      const refused = cli(['tenant', 'list']);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('in use by a running Summit process');
+    } finally {
+      expect(await stop(server)).toBe(0);
+    }
+    expect(existsSync(path.join(dataDir, 'summit.lock'))).toBe(false);
+  });
+
+  it('lets the CLI create and list tenants and verify a chain once the server is stopped', () => {
+    const created = cli(['tenant', 'create', 'beta', '--admin-email', 'ops@beta.example', '--json']);
+    expect(created.status, created.stderr).toBe(0);
+    const tenant = JSON.parse(created.stdout);
+    expect(tenant).toMatchObject({ name: 'beta', adminToken: expect.stringMatching(/^smt_/) });
+
+    const listed = JSON.parse(cli(['tenant', 'list', '--json']).stdout);
+    expect(listed.map((x: { name: string }) => x.name).sort()).toEqual(['beta', 'demo']);
+
+    const verified = cli(['audit', 'verify', '--tenant', demoTenantId]);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toContain('audit chain ok');
+
+    const dup = cli(['tenant', 'create', 'beta', '--admin-email', 'x@beta.example']);
+    expect(dup.status).toBe(1);
+    expect(dup.stderr).toContain('already exists');
+  });
+
+  it('keeps the demo tenant across restarts and reissues its token if the file is gone', async () => {
+    const before = read('demo-admin.token');
+    rmSync(path.join(dataDir, 'demo-admin.token'));
+    const server = await serve();
+    try {
+      const token = read('demo-admin.token');
+      expect(token).not.toBe(before);
+      const me = await (await fetch(`${server.url}/api/v1/me`, { headers: bearer(token) })).json();
+      expect(me.tenant.id).toBe(demoTenantId);
+      const tenants = await (await fetch(`${server.url}/api/v1/tenants`, { headers: bearer(read('operator.token')) })).json();
+      expect(tenants.items.filter((x: { name: string }) => x.name === 'demo')).toHaveLength(1);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('refuses to start on a bad setting, naming it', () => {
+    const res = cli(['serve'], { SUMMIT_PORT: 'eighty' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('SUMMIT_PORT');
+    const prod = cli(['serve'], { SUMMIT_ENV: 'prod' });
+    expect(prod.status).toBe(1);
+    expect(prod.stderr).toContain('SUMMIT_SECRET');
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The shared security tests: every route in the registry, present and future, gets them without anyone writing a
+ * test for it. Non-public routes answer 401 without a valid token and 403 to a principal whose roles lack the
+ * route's action; routes that address an object by id answer 404 to another tenant and leave the object alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROLES, type Role } from '../src/platform/context.js';
+import { createTestApp, problemOf, type TestApp, type TestTenant } from './harness.js';
+
+const t: TestApp = await createTestApp();
+afterAll(() => t.close());
+const victim = await t.createTenant('victim');
+const attacker = await t.createTenant('attacker');
+
+type ObjectFixture = { id: string; body?: Record<string, unknown>; exists: () => Promise<boolean> };
+
+/**
+ * How to make an object in the victim tenant for each route that takes an {id}. A new object route without an
+ * entry here fails the suite, so nobody can add one and skip its cross-tenant test.
+ */
+const objectFixtures: Record<string, (tenant: TestTenant) => Promise<ObjectFixture>> = {
+  '/api/v1/users/{id}': async (tenant) => {
+    const { user } = await t.createUser(tenant, ['viewer']);
+    return {
+      id: user.id,
+      body: { displayName: 'changed by another tenant' },
+      exists: async () => {
+        const res = await tenant.admin.get(`/api/v1/users/${user.id}`);
+        return res.statusCode === 200 && res.json().displayName === null;
+      },
+    };
+  },
+  '/api/v1/tokens/{id}': async (tenant) => {
+    const { tokenId, client } = await t.createUser(tenant, ['viewer']);
+    return { id: tokenId, exists: async () => (await client.get('/api/v1/me')).statusCode === 200 };
+  },
+};
+
+const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
+const engine = t.summit.modules.policy.engine;
+
+function fill(path: string, id = randomUUID()) {
+  return path.replace(/\{[^}]+\}/g, id);
+}
+
+/** A role of the tenant whose policies deny the action, or null when every role holds it. */
+function roleWithout(action: string): Role | null {
+  return (
+    ROLES.find(
+      (role) =>
+        !engine.authorize({
+          principal: { kind: 'user', tenantId: victim.id, userId: randomUUID(), email: 'x', roles: [role], tokenId: 'x' },
+          action,
+        }).allowed,
+    ) ?? null
+  );
+}
+
+it('finds the routes to test', () => {
+  expect(routes.length).toBeGreaterThanOrEqual(14);
+});
+
+describe.each(routes)('$method $path ($action)', (route) => {
+  const method = route.method as 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+
+  it('answers 401 without a token', async () => {
+    const res = await t.anonymous.send(method, fill(route.path), method === 'GET' || method === 'DELETE' ? undefined : {});
+    expect(res.statusCode).toBe(401);
+    expect(problemOf(res)).toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('answers 401 to a forged token', async () => {
+    const forged = `smt_${randomUUID().replaceAll('-', '')}_${'A'.repeat(43)}`;
+    const res = await t.client(forged).send(method, fill(route.path), method === 'GET' || method === 'DELETE' ? undefined : {});
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('answers 403 to a principal whose roles lack the action', async () => {
+    const action = route.action!;
+    let res;
+    if (action.startsWith('tenant:')) {
+      res = await victim.admin.send(method, fill(route.path), method === 'GET' ? undefined : {});
+    } else {
+      const role = roleWithout(action);
+      // Every member may use self-service routes; the operator token is then the principal that may not.
+      const caller = role ? (await t.createUser(victim, [role])).client : t.operator;
+      res = await caller.send(method, fill(route.path), method === 'GET' || method === 'DELETE' ? undefined : {});
+    }
+    expect(res.statusCode).toBe(403);
+    expect(problemOf(res).code).toBe('forbidden');
+  });
+
+  if (route.path.includes('{')) {
+    it('answers 404 to another tenant and leaves the object untouched', async () => {
+      const make = objectFixtures[route.path];
+      expect(make, `add an object fixture for ${route.path} to this suite`).toBeDefined();
+      const object = await make!(victim);
+      const res = await attacker.admin.send(method, fill(route.path, object.id), object.body);
+      expect(res.statusCode).toBe(404);
+      expect(problemOf(res).code).toBe('not_found');
+      expect(await object.exists()).toBe(true);
+    });
+  }
+});
