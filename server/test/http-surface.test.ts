@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../src/platform/http.js';
 import { AppError } from '../src/platform/errors.js';
-import { createTestApp, problemOf, type TestApp, type TestTenant } from './harness.js';
+import { createTestApp, problemOf, storeKind, type TestApp, type TestTenant } from './harness.js';
 
 let t: TestApp;
 let tenant: TestTenant;
@@ -15,8 +15,8 @@ afterAll(() => t.close());
 describe('operational endpoints', () => {
   it('reports health and readiness without a token', async () => {
     expect((await t.anonymous.get('/healthz')).json()).toEqual({ status: 'ok' });
-    const ready = (await t.anonymous.get('/readyz')).json();
-    expect(ready).toMatchObject({ status: 'ready', migrations: 2 });
+    const ready = (await t.anonymous.get("/readyz")).json();
+    expect(ready).toMatchObject({ status: 'ready', store: storeKind, migrations: 2 });
   });
 
   it('exposes request and policy latency as Prometheus metrics', async () => {

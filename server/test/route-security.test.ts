@@ -40,7 +40,7 @@ const objectFixtures: Record<string, (tenant: TestTenant) => Promise<ObjectFixtu
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
 
-function fill(path: string, id = randomUUID()) {
+function fill(path: string, id: string = randomUUID()) {
   return path.replace(/\{[^}]+\}/g, id);
 }
 
