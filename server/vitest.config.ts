@@ -10,6 +10,7 @@ const postgresUrl = process.env.DATABASE_URL;
 export default defineConfig({
   test: {
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
