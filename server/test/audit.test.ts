@@ -55,6 +55,14 @@ describe('audit log', () => {
     expect(all).not.toContain(tenant.adminToken);
   });
 
+  it('records how many tokens a user deletion revoked', async () => {
+    const u = await t.createUser(tenant, ['analyst']);
+    await u.client.post('/api/v1/tokens', { name: 'second' });
+    await tenant.admin.delete(`/api/v1/users/${u.user.id}`);
+    const [deleted] = await eventsOf(tenant, '&action=user.delete');
+    expect(deleted!.before).toMatchObject({ email: u.user.email, activeTokensRemoved: 2 });
+  });
+
   it('writes nothing when the change fails: the audit row shares the transaction', async () => {
     const before = (await eventsOf(tenant)).length;
     const dup = await tenant.admin.post('/api/v1/users', { email: `admin@${tenant.name}.example`, roles: ['viewer'] });

@@ -113,4 +113,8 @@ describe('loadConfig', () => {
     expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'SUMMIT_PORT', 'SUMMIT_SECRET']);
     expect(error.name).toBe('ConfigError');
   });
+
+  it.each([' ', '0x1f90', '1e3', '80.5', '-1', '65536'])('refuses SUMMIT_PORT=%j rather than guessing a port', (value) => {
+    expect(configErrorOf({ SUMMIT_PORT: value }).problems[0]).toMatch(/^SUMMIT_PORT/);
+  });
 });

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 
+/** A whole number written in plain digits: Number() would also take " ", "0x1f90" or "1e3". */
+const wholeNumber = () => z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number);
+
 /**
  * The one place that reads process.env. Every variable is described so `summit config --help`-style output and the
  * README can be generated from the same source. A bad value stops the start with a message naming the variable.
  */
 export const configSchema = z.object({
   SUMMIT_HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to.'),
-  SUMMIT_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
+  SUMMIT_PORT: wholeNumber()
+    .pipe(z.number().min(0).max(65535))
     .default(8080)
     .describe('Port the HTTP API listens on (0 picks a free port).'),
   SUMMIT_DATA_DIR: z
@@ -38,10 +38,8 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Log level of the JSON logs.'),
-  SUMMIT_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .min(1024)
+  SUMMIT_BODY_LIMIT: wholeNumber()
+    .pipe(z.number().min(1024))
     .default(1024 * 1024)
     .describe('Largest accepted request body in bytes (larger bodies get 413).'),
   SUMMIT_DEMO_TENANT: z

@@ -225,4 +225,23 @@ describe('redactSummary', () => {
     expect(redactSummary(undefined)).toBeNull();
     expect(redactSummary({})).toEqual({});
   });
+
+  it('drops whole secret keys but keeps keys that merely mention one', () => {
+    const summary = {
+      adminToken: 'smt_x',
+      client_secret: 's',
+      secretHash: 'h',
+      privateKey: 'k',
+      tokenId: 't-1',
+      activeTokensRemoved: 2,
+      passwordChangedAt: '2026-01-01',
+      bytes: Buffer.from('ab'),
+    };
+    expect(redactSummary(summary)).toEqual({
+      tokenId: 't-1',
+      activeTokensRemoved: 2,
+      passwordChangedAt: '2026-01-01',
+      bytes: '[binary]',
+    });
+  });
 });

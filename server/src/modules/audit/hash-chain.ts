@@ -62,7 +62,14 @@ export function createChainVerifier(start = { sequence: 0, hash: GENESIS_HASH })
   };
 }
 
-const SECRET_KEY = /(secret|password|token|hash|credential|private)/i;
+// Keys whose value is a secret, compared after dropping case and separators: a whole key or its last word
+// (adminToken, client_secret, secretHash) — not any key that merely contains one (tokenId, activeTokensRemoved).
+const SECRET_SUFFIXES = ['secret', 'password', 'passwd', 'token', 'secrethash', 'privatekey', 'credential', 'credentials', 'apikey'];
+
+function isSecretKey(key: string): boolean {
+  const normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return SECRET_SUFFIXES.some((suffix) => normalised === suffix || normalised.endsWith(suffix));
+}
 
 /** Before/after summaries never carry secrets: a defensive pass drops any key that names one. */
 export function redactSummary(summary: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
@@ -70,10 +77,11 @@ export function redactSummary(summary: Record<string, unknown> | null | undefine
   const clean = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(clean);
     if (value instanceof Date) return value.toISOString();
+    if (Buffer.isBuffer(value) || value instanceof Uint8Array) return '[binary]';
     if (value && typeof value === 'object') {
       return Object.fromEntries(
         Object.entries(value)
-          .filter(([key, v]) => !SECRET_KEY.test(key) && v !== undefined)
+          .filter(([key, v]) => !isSecretKey(key) && v !== undefined)
           .map(([key, v]) => [key, clean(v)]),
       );
     }

@@ -90,7 +90,16 @@ describe('coverage of the shipped policies', () => {
     expect(grants.get('user:create')).toEqual(['admins-manage-directory']);
     expect(grants.get('user:read')!.sort()).toEqual(['admins-manage-directory', 'auditors-read-directory']);
     expect(grants.get('tenant:list')).toEqual(['operators-administer-platform']);
-    // A forbid never counts as a grant.
-    expect([...grants.values()].flat()).not.toContain('disabled-users-denied');
+  });
+
+  it('never counts a forbid as a grant', async () => {
+    const forbid = {
+      id: 'nobody-deletes-users',
+      file: 'test.cedar',
+      text: '@id("nobody-deletes-users") forbid (principal, action == Summit::Action::"user:delete", resource);',
+    };
+    const grants = actionsGrantedBy(await loadPolicyBundle(undefined, [forbid]));
+    expect(grants.get('user:delete')).toEqual(['admins-manage-directory']);
+    expect([...grants.values()].flat()).not.toContain('nobody-deletes-users');
   });
 });

@@ -40,8 +40,9 @@ export function principalSlice(principal: Principal): { uid: EntityRef; entities
       entities: [
         {
           uid: uid(ref),
-          attrs: { tenant: { __entity: { type: `${NS}::Tenant`, id: principal.tenantId } }, disabled: false },
-          parents: principal.roles.map((role) => ({ type: `${NS}::Role`, id: role })),
+          attrs: { tenant: { __entity: { type: `${NS}::Tenant`, id: principal.tenantId } } },
+          // Sorted, so the same roles in another order hit the same decision-cache entry.
+          parents: [...principal.roles].sort().map((role) => ({ type: `${NS}::Role`, id: role })),
         },
       ],
     };
@@ -118,7 +119,7 @@ export function createPolicyEngine(deps: {
       // A policy that errors is skipped by Cedar; a forbid that errors therefore cannot deny. Treat it as a deny.
       const message = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ');
       log.error({ action: request.action, errors: message }, 'policy evaluation errors; denying');
-      return { allowed: false, policies: diagnostics.reason, cached: false, error: message };
+      return { allowed: false, policies: [], cached: false, error: message };
     }
     const result = { allowed: decision === 'allow', policies: diagnostics.reason };
     cache.set(key, result);
