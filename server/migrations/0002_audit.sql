@@ -36,7 +36,8 @@ create table audit_checkpoints (
   signed_at timestamptz not null,
   key_id text not null,
   signature text not null,
-  primary key (tenant_id, sequence)
+  -- One checkpoint per head per signing key: after a key change the same head can be signed again.
+  primary key (tenant_id, sequence, key_id)
 );
 
 create function summit_audit_append_only() returns trigger

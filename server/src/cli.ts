@@ -5,8 +5,9 @@ import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { actorOf, type Ctx } from './platform/context.js';
 import { DataDirInUseError } from './platform/data-dir.js';
 import { AppError } from './platform/errors.js';
-import { migrate } from './platform/migrations.js';
-import { openStore, resolveSecrets, startSummit } from './main.js';
+import { z } from 'zod';
+import { createTenantBody } from './modules/tenancy/index.js';
+import { openStore, prepareStore, resolveSecrets, startSummit } from './main.js';
 
 type Output = { json?: boolean };
 
@@ -26,7 +27,7 @@ function configWith(overrides: Record<string, string | undefined>): Config {
 async function withSummit<T>(config: Config, fn: (summit: SummitApp, ctx: Ctx) => Promise<T>): Promise<T> {
   const store = await openStore(config);
   try {
-    await migrate(store.db);
+    await prepareStore(store.db);
     const secrets = resolveSecrets(config, store.dataDir);
     const summit = await buildApp({ config, db: store.db, clock: systemClock, ...secrets, logger: false });
     const principal = { kind: 'system', name: 'cli' } as const;
@@ -39,6 +40,13 @@ async function withSummit<T>(config: Config, fn: (summit: SummitApp, ctx: Ctx) =
   } finally {
     await store.close();
   }
+}
+
+/** Validates CLI input with the API's own schema, naming the flag or argument that is wrong. */
+function parseInput<T extends z.ZodType>(schema: T, input: unknown, names: Record<string, string>): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  fail(parsed.error.issues.map((issue) => `${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`).join('; '));
 }
 
 function print(output: Output, value: unknown, text: () => string) {
@@ -78,7 +86,7 @@ export function createCli(): Command {
     .action(async () => {
       const store = await openStore(configWith(globals()));
       try {
-        const applied = await migrate(store.db);
+        const applied = await prepareStore(store.db);
         console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'the store is up to date');
       } finally {
         await store.close();
@@ -92,8 +100,9 @@ export function createCli(): Command {
     .requiredOption('--admin-email <email>', 'e-mail of the first admin')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { adminEmail: string } & Output) => {
+      const input = parseInput(createTenantBody, { name, adminEmail: options.adminEmail }, { adminEmail: '--admin-email', name: 'NAME' });
       const created = await withSummit(configWith(globals()), (summit, ctx) =>
-        summit.modules.tenancy.tenants.createTenant(ctx, { name, adminEmail: options.adminEmail }),
+        summit.modules.tenancy.tenants.createTenant(ctx, input),
       );
       print(options, created, () =>
         [`tenant ${created.name} created (id ${created.id})`, `admin token (shown once): ${created.adminToken}`].join('\n'),
@@ -125,9 +134,11 @@ export function createCli(): Command {
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--json', 'print JSON')
     .action(async (options: { tenant: string } & Output) => {
-      const result = await withSummit(configWith(globals()), (summit, ctx) =>
-        summit.modules.audit.verify({ ...ctx, tenantId: options.tenant }),
-      );
+      const { tenant } = parseInput(z.object({ tenant: z.uuid() }), options, { tenant: '--tenant' });
+      const result = await withSummit(configWith(globals()), async (summit, ctx) => {
+        await summit.modules.tenancy.tenants.getTenant(tenant);
+        return summit.modules.audit.verify({ ...ctx, tenantId: tenant });
+      });
       print(options, result, () =>
         result.ok
           ? `audit chain ok: ${result.checked} events verified (last sequence ${result.lastSequence})`
@@ -147,6 +158,7 @@ export async function runCli(argv: string[]): Promise<void> {
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       fail(`cannot listen: ${(error as Error).message}. Choose another address with SUMMIT_HOST/SUMMIT_PORT.`);
     }
-    throw error;
+    if (process.env.SUMMIT_LOG_LEVEL === 'debug' || process.env.SUMMIT_LOG_LEVEL === 'trace') throw error;
+    fail(`${(error as Error).message} (set SUMMIT_LOG_LEVEL=debug for the stack trace)`);
   }
 }

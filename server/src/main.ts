@@ -7,7 +7,9 @@ import { randomSecret } from './platform/crypto.js';
 import { ensureDir, lockDataDir, readOrCreateSecretFile, writeSecretFile } from './platform/data-dir.js';
 import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database } from './platform/db.js';
 import { ConflictError } from './platform/errors.js';
-import { migrate } from './platform/migrations.js';
+import { assertAppRoleUsable, migrate } from './platform/migrations.js';
+import { INITIAL_TOKEN_NAME } from './modules/tenancy/index.js';
+import { createServer } from 'node:net';
 
 export type Store = { db: Database; dataDir: string; close: () => Promise<void> };
 
@@ -38,6 +40,26 @@ export async function openStore(config: Pick<Config, 'DATABASE_URL' | 'SUMMIT_DA
   }
 }
 
+/** Migrates the store and checks tenant-scoped transactions can run; every process that serves calls this. */
+export async function prepareStore(db: Database): Promise<number[]> {
+  const applied = await migrate(db);
+  await assertAppRoleUsable(db);
+  return applied;
+}
+
+/**
+ * Fails fast when the address is taken, before the store is created and migrated for nothing. (Another process can
+ * still take the port in between; listen() then reports it.)
+ */
+export async function assertAddressFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 export type Secrets = { secret: string; operatorToken: string; operatorTokenFile: string | null };
 
 /** The signing secret and operator token: from the environment, or generated once into the data dir (0600). */
@@ -50,6 +72,7 @@ export function resolveSecrets(config: Pick<Config, 'SUMMIT_SECRET' | 'SUMMIT_OP
 }
 
 export const DEMO_TENANT = { name: 'demo', adminEmail: 'admin@demo.example' };
+const REISSUED_TOKEN_NAME = 'demo admin token (reissued)';
 
 /**
  * Creates the demo tenant on first start and writes its admin token to <data dir>/demo-admin.token (0600). If the
@@ -73,9 +96,12 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
     return;
   }
   if (readOrCreateSecretFile(file, () => '').value === '') {
-    const issued = await tenants.issueAdminToken(ctx, existing.id, 'demo admin token (reissued)');
+    const issued = await tenants.reissueBootstrapToken(ctx, existing.id, [INITIAL_TOKEN_NAME, REISSUED_TOKEN_NAME], REISSUED_TOKEN_NAME);
     writeSecretFile(file, issued.token);
-    log.info({ tenantId: existing.id, tokenFile: file }, 'reissued the demo admin token into the token file');
+    log.info(
+      { tenantId: existing.id, tokenFile: file, revoked: issued.revoked },
+      'reissued the demo admin token into the token file and revoked the previous one',
+    );
   }
 }
 
@@ -83,12 +109,16 @@ export type RunningSummit = { summit: SummitApp; store: Store; url: string; stop
 
 /** Composition root: config → store → migrations → modules → HTTP. */
 export async function startSummit(config: Config): Promise<RunningSummit> {
+  await assertAddressFree(config.SUMMIT_HOST, config.SUMMIT_PORT);
   const store = await openStore(config);
   try {
-    await migrate(store.db);
+    await prepareStore(store.db);
     const secrets = resolveSecrets(config, store.dataDir);
     const summit = await buildApp({ config, db: store.db, clock: systemClock, ...secrets });
     const log = summit.app.log;
+    if (store.db.kind === 'postgres' && !config.SUMMIT_SECRET) {
+      log.warn('SUMMIT_SECRET is unset: this replica signs with a secret generated into its own data dir; replicas sharing one database need the same SUMMIT_SECRET (and SUMMIT_OPERATOR_TOKEN)');
+    }
     if (secrets.operatorTokenFile) log.info({ tokenFile: secrets.operatorTokenFile }, 'operator token file');
     if (config.SUMMIT_DEMO_TENANT) await ensureDemoTenant(summit, store.dataDir, log);
     const url = await summit.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT });

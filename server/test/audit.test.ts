@@ -77,6 +77,14 @@ describe('audit log', () => {
     expect(denied).toMatchObject({ outcome: 'denied', after: { action: 'user:create' } });
   });
 
+  it('records a refusal raised by a service, not only by the route policy', async () => {
+    const alice = await t.createUser(tenant, ['analyst']);
+    const bob = await t.createUser(tenant, ['viewer']);
+    expect((await alice.client.post('/api/v1/tokens', { name: 'for bob', userId: bob.user.id })).statusCode).toBe(403);
+    const [denied] = await eventsOf(tenant, `&action=authz.deny&actor=${alice.user.id}`);
+    expect(denied).toMatchObject({ outcome: 'denied', after: { action: 'token:create', reason: expect.stringContaining('Only admins') } });
+  });
+
   it('filters by actor and time, and pages by sequence', async () => {
     const byOperator = await eventsOf(tenant, '&actor=operator');
     expect(byOperator.map((e) => e.action)).toEqual(['tenant.create', 'user.create', 'token.create']);
@@ -166,6 +174,30 @@ describe('audit verification', () => {
     const moved = (await tn.admin.get('/api/v1/audit/checkpoint')).json();
     expect(moved.sequence).toBeGreaterThan(first.sequence);
     expect((await tn.admin.get('/api/v1/audit/verify')).json()).toMatchObject({ ok: true });
+  });
+
+  it('signs again under a new key and verifies against that key\'s checkpoints', async () => {
+    const tn = await t.createTenant();
+    const old = (await tn.admin.get('/api/v1/audit/checkpoint')).json();
+    const { buildApp } = await import('../src/app.js');
+    const rotated = await buildApp({
+      config: { SUMMIT_LOG_LEVEL: 'silent', SUMMIT_BODY_LIMIT: 65536 },
+      db: t.db,
+      clock: t.clock,
+      secret: 'another-secret-0123456789-0123456789-0123',
+      operatorToken: 'smo_another-operator-token-0123456789-xyz',
+      logger: false,
+    });
+    try {
+      const headers = { authorization: `Bearer ${tn.adminToken}` };
+      const fresh = (await rotated.app.inject({ method: 'GET', url: '/api/v1/audit/checkpoint', headers })).json();
+      expect(fresh.sequence).toBe(old.sequence);
+      expect(fresh.keyId).not.toBe(old.keyId);
+      const verified = (await rotated.app.inject({ method: 'GET', url: '/api/v1/audit/verify', headers })).json();
+      expect(verified).toMatchObject({ ok: true, checkpoint: { sequence: old.sequence, signatureValid: true } });
+    } finally {
+      await rotated.app.close();
+    }
   });
 
   it('keeps per-tenant chains gap-free under concurrent writes', async () => {

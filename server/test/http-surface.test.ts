@@ -39,6 +39,7 @@ describe('operational endpoints', () => {
     expect(api.every((o) => o.id)).toBe(true);
     expect(new Set(api.map((o) => o.id)).size).toBe(api.length);
     expect(doc.paths['/api/v1/users/{id}'].patch.requestBody).toBeDefined();
+    expect(doc.paths['/api/v1/users'].post.responses['4XX']).toBeDefined();
   });
 
   it('serves the interactive API docs', async () => {
@@ -69,6 +70,18 @@ describe('errors', () => {
     expect(problemOf(broken).detail).toContain('not valid JSON');
     const text = await tenant.admin.post('/api/v1/users', 'email=a', { 'content-type': 'text/plain' });
     expect(text.statusCode).toBe(415);
+  });
+
+  it('answers a malformed URL escape with problem+json', async () => {
+    const res = await tenant.admin.get('/api/v1/users/%zz');
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(problemOf(res)).toMatchObject({ code: 'bad_request', requestId: res.headers['x-request-id'] });
+  });
+
+  it('names array items in field errors as body.roles[0]', async () => {
+    const res = await tenant.admin.post('/api/v1/users', { email: 'z@z.example', roles: ['boss'] });
+    expect(problemOf(res).errors).toEqual([expect.objectContaining({ path: 'body.roles[0]' })]);
   });
 
   it('answers a malformed id with 400 naming the parameter', async () => {

@@ -117,4 +117,10 @@ describe('loadConfig', () => {
   it.each([' ', '0x1f90', '1e3', '80.5', '-1', '65536'])('refuses SUMMIT_PORT=%j rather than guessing a port', (value) => {
     expect(configErrorOf({ SUMMIT_PORT: value }).problems[0]).toMatch(/^SUMMIT_PORT/);
   });
+
+  it('creates the demo tenant by default in dev only', () => {
+    expect(loadConfig({}).SUMMIT_DEMO_TENANT).toBe(true);
+    expect(loadConfig({ SUMMIT_ENV: 'prod', SUMMIT_SECRET: 'x'.repeat(32) }).SUMMIT_DEMO_TENANT).toBe(false);
+    expect(loadConfig({ SUMMIT_ENV: 'prod', SUMMIT_SECRET: 'x'.repeat(32), SUMMIT_DEMO_TENANT: 'true' }).SUMMIT_DEMO_TENANT).toBe(true);
+  });
 });

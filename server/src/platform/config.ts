@@ -44,12 +44,12 @@ export const configSchema = z.object({
     .describe('Largest accepted request body in bytes (larger bodies get 413).'),
   SUMMIT_DEMO_TENANT: z
     .enum(['true', 'false'])
-    .default('true')
     .transform((v) => v === 'true')
-    .describe('Create the demo tenant on first start.'),
+    .optional()
+    .describe('Create the demo tenant on first start (default: true in dev, false in prod).'),
 });
 
-export type Config = z.output<typeof configSchema>;
+export type Config = Omit<z.output<typeof configSchema>, 'SUMMIT_DEMO_TENANT'> & { SUMMIT_DEMO_TENANT: boolean };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -71,7 +71,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`),
     );
   }
-  const config = parsed.data;
+  const config = { ...parsed.data, SUMMIT_DEMO_TENANT: parsed.data.SUMMIT_DEMO_TENANT ?? parsed.data.SUMMIT_ENV === 'dev' };
   if (config.SUMMIT_ENV === 'prod' && !config.SUMMIT_SECRET) {
     throw new ConfigError(['SUMMIT_SECRET: required when SUMMIT_ENV=prod (at least 32 characters)']);
   }

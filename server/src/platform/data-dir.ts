@@ -12,9 +12,11 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/** Creates the data dir if needed and keeps it private (0700): it holds the store, the secret and tokens. */
 export function ensureDir(dir: string): string {
   const absolute = path.resolve(dir);
   mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  chmodSync(absolute, 0o700);
   return absolute;
 }
 

@@ -70,9 +70,12 @@ export function sendProblem(
   return reply.status(problem.status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }
 
-function pathOf(path: ReadonlyArray<PropertyKey>, prefix: string): string {
-  const tail = path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
-  return tail ? `${prefix}.${tail}` : prefix;
+/** `['roles', '0']` under body → `body.roles[0]`: the same notation services use for their own field errors. */
+export function fieldPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' || /^\d+$/.test(String(part)) ? `${out}[${String(part)}]` : `${out}.${String(part)}`),
+    prefix,
+  );
 }
 
 /** Maps fastify's own errors (body parsing, limits) to a status, a stable code and a message a person can act on. */
@@ -101,7 +104,17 @@ export function createHttpServer(options: { logLevel: string; bodyLimit: number;
     bodyLimit: options.bodyLimit,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route runs (a malformed %-escape in the path) get problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      return sendProblem(request, reply, { status: 400, code: 'bad_request', detail: `The request URL is malformed: ${error.message}` });
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  // Every documented route answers errors as problem+json; say so in its OpenAPI description.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    route.schema.response = { ...(route.schema.response as object), '4XX': problemSchema, '5XX': problemSchema };
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // The API speaks JSON only: a text/plain body is a client mistake (415), not a string to validate.
@@ -116,7 +129,7 @@ export function createHttpServer(options: { logLevel: string; bodyLimit: number;
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
       const errors = error.validation.map((issue) => ({
-        path: pathOf(issue.instancePath.split('/').filter(Boolean), where),
+        path: fieldPath(where, issue.instancePath.split('/').filter(Boolean)),
         message: issue.message ?? 'invalid',
       }));
       return sendProblem(request, reply, {

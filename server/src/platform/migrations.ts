@@ -97,3 +97,20 @@ export async function migrationStatus(db: Database, migrations?: Migration[]): P
     pending: all.filter((m) => !ledger.has(m.version)).map((m) => m.version),
   };
 }
+
+/**
+ * Proves a tenant-scoped transaction can run: the connecting user must be able to `set role summit_app`. A role
+ * created beforehand without granting it to this user passes the migrations (the grant is only a warning) and would
+ * otherwise fail every request later.
+ */
+export async function assertAppRoleUsable(db: Database): Promise<void> {
+  try {
+    await db.withTenant('00000000-0000-0000-0000-000000000000', (tx) => tx.query('select 1'));
+  } catch (error) {
+    throw new Error(
+      `The database user cannot act as the role summit_app (${(error as Error).message}). ` +
+        'Grant it with: GRANT summit_app TO <the DATABASE_URL user>;',
+      { cause: error },
+    );
+  }
+}

@@ -98,6 +98,18 @@ describe('summit serve on the embedded store', () => {
     expect(dup.stderr).toContain('already exists');
   });
 
+  it('explains bad CLI input instead of failing deep inside', () => {
+    const email = cli(['tenant', 'create', 'gamma', '--admin-email', 'not-an-email']);
+    expect(email.status).toBe(1);
+    expect(email.stderr).toContain('--admin-email');
+    const id = cli(['audit', 'verify', '--tenant', 'nope']);
+    expect(id.status).toBe(1);
+    expect(id.stderr).toContain('--tenant');
+    const unknown = cli(['audit', 'verify', '--tenant', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('was not found');
+  });
+
   it('keeps the demo tenant across restarts and reissues its token if the file is gone', async () => {
     const before = read('demo-admin.token');
     rmSync(path.join(dataDir, 'demo-admin.token'));
@@ -107,6 +119,8 @@ describe('summit serve on the embedded store', () => {
       expect(token).not.toBe(before);
       const me = await (await fetch(`${server.url}/api/v1/me`, { headers: bearer(token) })).json();
       expect(me.tenant.id).toBe(demoTenantId);
+      // A copy of the lost token must not keep working.
+      expect((await fetch(`${server.url}/api/v1/me`, { headers: bearer(before) })).status).toBe(401);
       const tenants = await (await fetch(`${server.url}/api/v1/tenants`, { headers: bearer(read('operator.token')) })).json();
       expect(tenants.items.filter((x: { name: string }) => x.name === 'demo')).toHaveLength(1);
     } finally {

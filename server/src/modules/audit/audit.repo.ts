@@ -116,11 +116,12 @@ export const auditRepo = {
     return rows.map(toEvent);
   },
 
-  async latestCheckpoint(tx: Sql, tenantId: string): Promise<Checkpoint | null> {
+  /** The newest checkpoint, by any key or by the given one. */
+  async latestCheckpoint(tx: Sql, tenantId: string, keyId?: string): Promise<Checkpoint | null> {
     const { rows } = await tx.query<{ sequence: number; hash: string; signed_at: Date; key_id: string; signature: string }>(
       `select sequence, hash, signed_at, key_id, signature from audit_checkpoints
-        where tenant_id = $1 order by sequence desc limit 1`,
-      [tenantId],
+        where tenant_id = $1 and ($2::text is null or key_id = $2) order by sequence desc, signed_at desc limit 1`,
+      [tenantId, keyId ?? null],
     );
     const row = rows[0];
     return row
@@ -131,7 +132,7 @@ export const auditRepo = {
   async insertCheckpoint(tx: Sql, tenantId: string, checkpoint: Checkpoint): Promise<void> {
     await tx.query(
       `insert into audit_checkpoints (tenant_id, sequence, hash, signed_at, key_id, signature)
-       values ($1, $2, $3, $4, $5, $6) on conflict (tenant_id, sequence) do nothing`,
+       values ($1, $2, $3, $4, $5, $6) on conflict (tenant_id, sequence, key_id) do nothing`,
       [tenantId, checkpoint.sequence, checkpoint.hash, checkpoint.signedAt, checkpoint.keyId, checkpoint.signature],
     );
   },

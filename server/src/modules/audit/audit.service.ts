@@ -106,12 +106,11 @@ export function createAuditService(deps: { db: Database; clock: Clock; signingKe
     const result: VerifyResult = { ok: true, checked: verifier.checked, lastSequence: last.sequence };
     const { head, checkpoint } = await db.withTenant(ctx.tenantId, async (tx) => ({
       head: await auditRepo.readHead(tx, ctx.tenantId),
-      checkpoint: await auditRepo.latestCheckpoint(tx, ctx.tenantId),
+      // Only this server's key can be checked here; checkpoints under an earlier key are for whoever kept that key.
+      checkpoint: await auditRepo.latestCheckpoint(tx, ctx.tenantId, signingKey.keyId),
     }));
     if (checkpoint) {
-      const signatureValid =
-        checkpoint.keyId === signingKey.keyId &&
-        verifyText(signingKey, checkpointText(ctx.tenantId, checkpoint), checkpoint.signature);
+      const signatureValid = verifyText(signingKey, checkpointText(ctx.tenantId, checkpoint), checkpoint.signature);
       result.checkpoint = { sequence: checkpoint.sequence, signatureValid };
       if (!signatureValid) {
         return { ...result, ok: false, reason: `the latest checkpoint (sequence ${checkpoint.sequence}) has an invalid signature` };
@@ -154,8 +153,8 @@ export function createAuditService(deps: { db: Database; clock: Clock; signingKe
   async function checkpoint(ctx: TenantCtx): Promise<SignedCheckpoint> {
     return db.withTenant(ctx.tenantId, async (tx) => {
       const head = (await auditRepo.readHead(tx, ctx.tenantId)) ?? { sequence: 0, hash: GENESIS_HASH };
-      const latest = await auditRepo.latestCheckpoint(tx, ctx.tenantId);
-      if (latest && latest.sequence === head.sequence && latest.keyId === signingKey.keyId) {
+      const latest = await auditRepo.latestCheckpoint(tx, ctx.tenantId, signingKey.keyId);
+      if (latest && latest.sequence === head.sequence) {
         return { ...latest, publicKey: signingKey.publicKeyPem };
       }
       const signedAt = clock.now().toISOString();

@@ -40,17 +40,25 @@ export function registerAuthorizationHook(
     const principal = await deps.authenticate(request.headers.authorization);
     request.principal = principal;
     const decision = deps.engine.authorize({ principal, action });
-    if (decision.allowed) return;
-    if (principal.kind === 'user' && !READ_METHODS.has(request.method)) {
+    if (!decision.allowed) throw new ForbiddenError(denialMessage(principal, action));
+  });
+
+  // Whether the route's policy or a service's finer check said no, a refused write by a tenant user is recorded.
+  // (The operator has no tenant chain to record into; its refusals are in the request log.)
+  app.addHook('onError', async (request, _reply, error) => {
+    const principal = request.principal;
+    if (!(error instanceof ForbiddenError) || principal?.kind !== 'user' || READ_METHODS.has(request.method)) return;
+    try {
       await deps.withTenantTx(principal.tenantId, (tx) =>
         deps.audit.record(tx, { tenantId: principal.tenantId, actor: actorOf(principal), requestId: request.id }, {
           action: 'authz.deny',
           target: { type: 'route', id: `${request.method} ${request.routeOptions.url}` },
           outcome: 'denied',
-          after: { action },
+          after: { action: request.routeOptions.config.action ?? null, reason: error.message },
         }),
       );
+    } catch (auditError) {
+      request.log.error({ err: auditError }, 'could not record a denied request in the audit log');
     }
-    throw new ForbiddenError(denialMessage(principal, action));
   });
 }

@@ -8,7 +8,8 @@ import { createTokenService } from './token.service.js';
 import { createUserService } from './user.service.js';
 
 export { registerTenancyRoutes } from './tenancy.routes.js';
-export type { TenantService } from './tenant.service.js';
+export { INITIAL_TOKEN_NAME, type TenantService } from './tenant.service.js';
+export { createTenantBody } from './tenancy.schemas.js';
 export { issueApiToken, parseApiToken } from './api-token.js';
 
 export function createTenancyModule(deps: {

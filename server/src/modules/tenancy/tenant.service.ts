@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Ctx, Role } from '../../platform/context.js';
 import { isUniqueViolation, type Database, type Sql } from '../../platform/db.js';
-import { ConflictError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { AuditService } from '../audit/index.js';
 import { issueApiToken } from './api-token.js';
@@ -10,6 +10,7 @@ import { toTenantDto, toUserDto } from './dto.js';
 import { tenantRepo, tokenRepo, userRepo, type UserRow } from './tenancy.repo.js';
 
 const cursorShape = z.object({ id: z.uuid() });
+export const INITIAL_TOKEN_NAME = 'initial admin token';
 
 export function createTenantService(deps: { db: Database; audit: Pick<AuditService, 'record' | 'initTenant'> }) {
   const { db, audit } = deps;
@@ -63,7 +64,7 @@ export function createTenantService(deps: { db: Database; audit: Pick<AuditServi
           target: { type: 'user', id: admin.id },
           after: { email: admin.email, roles, disabled: false },
         });
-        const adminToken = await issueToken(tx, ctx, tenant.id, admin, 'initial admin token');
+        const adminToken = await issueToken(tx, ctx, tenant.id, admin, INITIAL_TOKEN_NAME);
         return { ...toTenantDto(tenant), adminUserId: admin.id, adminToken };
       });
     } catch (error) {
@@ -85,20 +86,35 @@ export function createTenantService(deps: { db: Database; audit: Pick<AuditServi
     return db.withSystem((tx) => tenantRepo.findByName(tx, name));
   }
 
+  async function getTenant(id: string) {
+    const tenant = await db.withSystem((tx) => tenantRepo.get(tx, id));
+    if (!tenant) throw new NotFoundError('Tenant', id);
+    return toTenantDto(tenant);
+  }
+
   /**
-   * Issues a fresh token for a tenant's first enabled admin. Used when the demo tenant exists but its token file
-   * was deleted: the old token cannot be recovered (only its hash is stored).
+   * Replaces the bootstrap token of a tenant's first enabled admin: revokes every token of theirs with one of the
+   * given names and issues a new one. Used when the demo tenant exists but its token file was deleted: the old
+   * token cannot be recovered (only its hash is stored), and a copy of it may be lying around.
    */
-  async function issueAdminToken(ctx: Ctx, tenantId: string, name: string) {
+  async function reissueBootstrapToken(ctx: Ctx, tenantId: string, names: string[], newName: string) {
     return db.withTenant(tenantId, async (tx) => {
       const [adminId] = await userRepo.lockActiveAdmins(tx, tenantId);
       const admin = adminId ? await userRepo.get(tx, tenantId, adminId) : null;
       if (!admin) throw new ConflictError('The tenant has no enabled admin to issue a token for.');
-      return { user: toUserDto(admin), token: await issueToken(tx, ctx, tenantId, admin, name) };
+      const scope = { tenantId, actor: ctx.actor, requestId: ctx.requestId };
+      const old = (await tokenRepo.list(tx, tenantId, { userId: admin.id, limit: 1000 })).filter(
+        (t) => !t.revokedAt && names.includes(t.name),
+      );
+      for (const token of old) {
+        await tokenRepo.revoke(tx, tenantId, token.id, new Date());
+        await audit.record(tx, scope, { action: 'token.revoke', target: { type: 'token', id: token.id }, before: { name: token.name } });
+      }
+      return { user: toUserDto(admin), token: await issueToken(tx, ctx, tenantId, admin, newName), revoked: old.length };
     });
   }
 
-  return { createTenant, listTenants, findTenantByName, issueAdminToken };
+  return { createTenant, listTenants, findTenantByName, getTenant, reissueBootstrapToken };
 }
 
 export type TenantService = ReturnType<typeof createTenantService>;

@@ -34,7 +34,7 @@ export function createTokenService(deps: {
     const now = clock.now();
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= now.getTime()) {
-      throw new ValidationError('expiresAt must be in the future.', [{ path: 'expiresAt', message: `must be after ${now.toISOString()}` }]);
+      throw new ValidationError('expiresAt must be in the future.', [{ path: 'body.expiresAt', message: `must be after ${now.toISOString()}` }]);
     }
     return db.withTenant(ctx.tenantId, async (tx) => {
       const owner = await userRepo.get(tx, ctx.tenantId, userId);
