@@ -154,8 +154,8 @@ export async function runCli(argv: string[]): Promise<void> {
     await createCli().parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof AppError) fail(error.message);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    if (syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES')) {
       fail(`cannot listen: ${(error as Error).message}. Choose another address with SUMMIT_HOST/SUMMIT_PORT.`);
     }
     if (process.env.SUMMIT_LOG_LEVEL === 'debug' || process.env.SUMMIT_LOG_LEVEL === 'trace') throw error;

@@ -125,3 +125,14 @@ export async function createTestApp() {
 export function problemOf(res: LightMyRequestResponse) {
   return res.json() as { type: string; title: string; status: number; detail: string; code: string; requestId: string; errors?: { path: string; message: string }[] };
 }
+
+/** Polls until check() returns a value other than undefined/false; fails with `what` after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

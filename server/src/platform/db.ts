@@ -23,6 +23,8 @@ export interface Database {
   withSystem<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** How pg-boss reaches the same store: its own pool on PostgreSQL, the one connection on PGlite. */
+  readonly jobBackend: { connectionString: string } | { db: { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } };
 }
 
 export const APP_ROLE = 'summit_app';
@@ -65,6 +67,16 @@ export function createPgliteDatabase(pglite: PGlite): Database {
     },
     async close() {
       if (!pglite.closed) await pglite.close();
+    },
+    jobBackend: {
+      db: {
+        // pg-boss sends its schema scripts without parameters (several statements: exec) and everything else with.
+        async executeSql(text: string, values?: unknown[]) {
+          if (values && values.length) return { rows: (await pglite.query(text, values)).rows };
+          const results = await pglite.exec(text);
+          return { rows: results.at(-1)?.rows ?? [] };
+        },
+      },
     },
   };
 }
@@ -122,6 +134,7 @@ export function createPostgresDatabase(connectionString: string, options: { max?
     async close() {
       await pool.end();
     },
+    jobBackend: { connectionString },
   };
 }
 

@@ -1,4 +1,4 @@
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per app instance (tests build several apps in a process). */
 export function createMetrics(options: { collectDefaults?: boolean } = {}) {
@@ -18,7 +18,20 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}) {
     buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
     registers: [registry],
   });
-  return { registry, httpRequestDuration, policyDecisionDuration };
+  const jobRuns = new Counter({
+    name: 'job_runs_total',
+    help: 'Job attempts by queue and outcome (succeeded, retried, dead_lettered).',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: 'job_duration_seconds',
+    help: 'Time a job handler ran, by queue.',
+    labelNames: ['queue'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  return { registry, httpRequestDuration, policyDecisionDuration, jobRuns, jobDuration };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
