@@ -131,7 +131,15 @@ describe('users', () => {
   it('shows each caller its own permissions', async () => {
     const viewer = await t.createUser(acme, ['viewer']);
     const me = (await viewer.client.get('/api/v1/me')).json();
-    expect(me.permissions).toEqual(['me:read', 'token:create', 'token:list', 'token:revoke']);
+    expect(me.permissions).toEqual([
+      'me:read',
+      'notification:list',
+      'notification:update',
+      'schedule:preview',
+      'token:create',
+      'token:list',
+      'token:revoke',
+    ]);
   });
 });
 

@@ -24,15 +24,30 @@ const ACTION_GROUPS: Record<string, string> = {
   'audit:verify': 'audit-read',
   'audit:checkpoint': 'audit-read',
   'policy:coverage': 'audit-read',
+  'schedule:preview': 'self-service',
+  'schedule:list': 'jobs-read',
+  'schedule:read': 'jobs-read',
+  'dlq:list': 'jobs-read',
+  'dlq:read': 'jobs-read',
+  'schedule:create': 'schedules-manage',
+  'schedule:update': 'schedules-manage',
+  'schedule:delete': 'schedules-manage',
+  'dlq:replay': 'dlq-manage',
+  'dlq:discard': 'dlq-manage',
+  'notification:list': 'notifications-own',
+  'notification:update': 'notifications-own',
+  'channel:create': 'channels-manage',
+  'channel:list': 'channels-manage',
+  'channel:delete': 'channels-manage',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read'],
-  auditor: ['self-service', 'directory-read', 'audit-read'],
-  analyst: ['self-service'],
-  viewer: ['self-service'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own'],
+  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own'],
+  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own'],
+  viewer: ['self-service', 'notifications-own'],
 };
 const ROLES = Object.keys(GROUPS_BY_ROLE) as Role[];
 
@@ -92,9 +107,17 @@ describe('createPolicyEngine over the shipped policies', () => {
     expect(allowed.sort()).toEqual(LEAF_ACTIONS.filter((a) => GROUPS_BY_ROLE.auditor.includes(ACTION_GROUPS[a]!)).sort());
   });
 
-  it('lets a user with no roles do self-service only', () => {
+  it('lets a user with no roles do self-service and read its inbox only', () => {
     const allowed = LEAF_ACTIONS.filter((action) => engine.authorize({ principal: user([]), action }).allowed);
-    expect(allowed.sort()).toEqual(['me:read', 'token:create', 'token:list', 'token:revoke']);
+    expect(allowed.sort()).toEqual([
+      'me:read',
+      'notification:list',
+      'notification:update',
+      'schedule:preview',
+      'token:create',
+      'token:list',
+      'token:revoke',
+    ]);
   });
 
   it('lets the operator create and list tenants and nothing else', () => {
