@@ -9,7 +9,9 @@ import type { Database } from './platform/db.js';
 import { createHttpServer } from './platform/http.js';
 import { createMetrics } from './platform/metrics.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
-import { createAuditService, registerAuditRoutes } from './modules/audit/index.js';
+import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
+import { createJobQueue } from './platform/jobs/job-queue.js';
+import { createJobsModule } from './modules/jobs/index.js';
 import {
   createPolicyModule,
   registerAuthorizationHook,
@@ -17,15 +19,18 @@ import {
   type PolicyBundle,
 } from './modules/policy/index.js';
 import { createTenancyModule, registerTenancyRoutes } from './modules/tenancy/index.js';
+import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
-  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'>;
+  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'> & Partial<Pick<Config, 'SUMMIT_MAX_SCHEDULES_PER_TENANT' | 'SUMMIT_ENV'>>;
   db: Database;
   clock: Clock;
   secret: string;
   operatorToken: string;
   /** false silences request logs (tests). */
   logger?: boolean;
+  /** How often idle job workers poll (tests shorten it). */
+  jobPollIntervalMs?: number;
   policyBundle?: PolicyBundle;
 };
 
@@ -62,6 +67,28 @@ export async function buildApp(deps: AppDeps) {
   const policy = await createPolicyModule({ log: app.log, histogram: metrics.policyDecisionDuration, bundle: deps.policyBundle });
   policy.registry.attach(app);
   const audit = createAuditService({ db, clock, signingKey: deriveSigningKey(deps.secret, 'audit-checkpoint') });
+  // Job types are registered here, once; pg-boss starts with the app (enqueueing needs it), workers only where
+  // main.ts says so (serve --role worker|all).
+  const jobs = createJobQueue({ db, log: app.log, clock, metrics, pollIntervalMs: deps.jobPollIntervalMs });
+  jobs.register({ ...auditCheckpointJob(audit), schedulable: true });
+  // Webhooks may reach private addresses (a receiver on localhost) only in dev; without SUMMIT_ENV (tests) that is dev.
+  const notifications = createNotificationsModule({
+    db,
+    clock,
+    audit,
+    jobs,
+    secret: deps.secret,
+    allowPrivateNetwork: (deps.config.SUMMIT_ENV ?? 'dev') === 'dev',
+  });
+  registerNotificationJobs(jobs, notifications);
+  const jobsModule = createJobsModule({
+    db,
+    clock,
+    log: app.log,
+    audit,
+    jobs,
+    maxSchedulesPerTenant: deps.config.SUMMIT_MAX_SCHEDULES_PER_TENANT ?? 100,
+  });
   const tenancy = createTenancyModule({
     db,
     clock,
@@ -89,9 +116,16 @@ export async function buildApp(deps: AppDeps) {
   registerTenancyRoutes(app, tenancy);
   registerAuditRoutes(app, { audit });
   registerPolicyRoutes(app, { coverage: policy.coverage });
+  registerNotificationRoutes(app, notifications);
+  jobsModule.registerRoutes(app);
 
+  await jobs.start();
+  app.addHook('onClose', async () => {
+    await jobsModule.scheduler.stop();
+    await jobs.stop();
+  });
   await app.ready();
-  return { app, modules: { policy, audit, tenancy }, metrics };
+  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications }, metrics };
 }
 
 export type SummitApp = Awaited<ReturnType<typeof buildApp>>;

@@ -7,7 +7,7 @@ import { DataDirInUseError } from './platform/data-dir.js';
 import { AppError } from './platform/errors.js';
 import { z } from 'zod';
 import { createTenantBody } from './modules/tenancy/index.js';
-import { openStore, prepareStore, resolveSecrets, startSummit } from './main.js';
+import { openStore, prepareStore, resolveSecrets, startSummit, type Role } from './main.js';
 
 type Output = { json?: boolean };
 
@@ -69,8 +69,13 @@ export function createCli(): Command {
     .description('run the HTTP API (migrates the store first)')
     .option('--host <host>', 'bind address (SUMMIT_HOST)')
     .addOption(new Option('--port <port>', 'port (SUMMIT_PORT)'))
-    .action(async (options: { host?: string; port?: string }) => {
-      const running = await startSummit(configWith({ ...globals(), SUMMIT_HOST: options.host, SUMMIT_PORT: options.port }));
+    .addOption(
+      new Option('--role <role>', 'api: HTTP only; worker: jobs and scheduler only; all: both').choices(['api', 'worker', 'all']).default('all'),
+    )
+    .action(async (options: { host?: string; port?: string; role: Role }) => {
+      const running = await startSummit(configWith({ ...globals(), SUMMIT_HOST: options.host, SUMMIT_PORT: options.port }), {
+        role: options.role,
+      });
       const shutdown = async (signal: string) => {
         running.summit.app.log.info({ signal }, 'shutting down');
         await running.stop();

@@ -105,11 +105,17 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
   }
 }
 
-export type RunningSummit = { summit: SummitApp; store: Store; url: string; stop: () => Promise<void> };
+export type Role = 'api' | 'worker' | 'all';
+export type RunningSummit = { summit: SummitApp; store: Store; url: string | null; stop: () => Promise<void> };
 
-/** Composition root: config → store → migrations → modules → HTTP. */
-export async function startSummit(config: Config): Promise<RunningSummit> {
-  await assertAddressFree(config.SUMMIT_HOST, config.SUMMIT_PORT);
+/**
+ * Composition root: config → store → migrations → modules → HTTP and/or workers. `api` serves HTTP only, `worker`
+ * runs jobs and the scheduler only, `all` (the default) both in one process.
+ */
+export async function startSummit(config: Config, options: { role?: Role } = {}): Promise<RunningSummit> {
+  const role = options.role ?? 'all';
+  const serves = role !== 'worker';
+  if (serves) await assertAddressFree(config.SUMMIT_HOST, config.SUMMIT_PORT);
   const store = await openStore(config);
   try {
     await prepareStore(store.db);
@@ -121,8 +127,13 @@ export async function startSummit(config: Config): Promise<RunningSummit> {
     }
     if (secrets.operatorTokenFile) log.info({ tokenFile: secrets.operatorTokenFile }, 'operator token file');
     if (config.SUMMIT_DEMO_TENANT) await ensureDemoTenant(summit, store.dataDir, log);
-    const url = await summit.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT });
-    log.info({ url, store: store.db.kind, dataDir: store.dataDir, env: config.SUMMIT_ENV }, 'Summit is serving');
+    if (role !== 'api') {
+      summit.modules.jobs.startWorkers();
+      summit.modules.jobsModule.scheduler.start();
+      log.info({ queues: summit.modules.jobs.types().map((t) => t.name) }, 'job workers and scheduler started');
+    }
+    const url = serves ? await summit.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT }) : null;
+    log.info({ url, role, store: store.db.kind, dataDir: store.dataDir, env: config.SUMMIT_ENV }, 'Summit is serving');
     let stopped = false;
     return {
       summit,

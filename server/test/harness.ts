@@ -74,11 +74,12 @@ export type TestTenant = { id: string; name: string; adminToken: string; adminUs
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
 /** The whole API on a fresh database with a manual clock; helpers create tenants and users through HTTP. */
-export async function createTestApp() {
+export async function createTestApp(options: { maxSchedulesPerTenant?: number } = {}) {
   const store = await createTestDb();
   const clock = createManualClock(new Date());
   const summit = await buildApp({
-    config: { SUMMIT_LOG_LEVEL: 'silent', SUMMIT_BODY_LIMIT: 64 * 1024 },
+    config: { SUMMIT_LOG_LEVEL: 'silent', SUMMIT_BODY_LIMIT: 64 * 1024, SUMMIT_MAX_SCHEDULES_PER_TENANT: options.maxSchedulesPerTenant },
+    jobPollIntervalMs: 20,
     db: store.db,
     clock,
     secret: TEST_SECRET,

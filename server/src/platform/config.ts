@@ -42,6 +42,10 @@ export const configSchema = z.object({
     .pipe(z.number().min(1024))
     .default(1024 * 1024)
     .describe('Largest accepted request body in bytes (larger bodies get 413).'),
+  SUMMIT_MAX_SCHEDULES_PER_TENANT: wholeNumber()
+    .pipe(z.number().min(1))
+    .default(100)
+    .describe('Most schedules a tenant may have.'),
   SUMMIT_DEMO_TENANT: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')

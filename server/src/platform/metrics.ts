@@ -31,7 +31,13 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}) {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
     registers: [registry],
   });
-  return { registry, httpRequestDuration, policyDecisionDuration, jobRuns, jobDuration };
+  const scheduleLag = new Histogram({
+    name: 'schedule_lag_seconds',
+    help: 'How long after its intended fire time a scheduled job started.',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  return { registry, httpRequestDuration, policyDecisionDuration, jobRuns, jobDuration, scheduleLag };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

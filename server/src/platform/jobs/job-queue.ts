@@ -30,6 +30,29 @@ export type Envelope = {
   vstart: number;
   enqueuedBy: Actor;
   requestId: string | null;
+  /** Set when a schedule fired the job: which, and for what instant. */
+  scheduleId?: string;
+  scheduledFor?: string;
+};
+
+export type JobOutcome = {
+  queue: string;
+  tenantId: string;
+  jobId: string;
+  attempt: number;
+  outcome: 'succeeded' | 'dead_lettered';
+  envelope: Envelope;
+  error?: { class: string; message: string };
+};
+/** Runs inside the transaction that settles the job (system scope), so what it writes commits with the outcome. */
+export type OutcomeListener = (tx: Sql, outcome: JobOutcome) => Promise<void>;
+
+export type EnqueueOptions = {
+  idempotencyKey?: string;
+  startAfter?: Date;
+  schedule?: { id: string; firedFor: Date };
+  /** Replays keep the job's identity and error history. */
+  replayOf?: { jobId: string; idempotencyKey: string; errors: JobErrorRecord[] };
 };
 
 export type EnqueueScope = { tenantId: string; actor: Actor; requestId: string | null };
@@ -57,7 +80,7 @@ export function createJobQueue(deps: {
   db: Database;
   log: Logger;
   clock: Clock;
-  metrics?: Pick<Metrics, 'jobRuns' | 'jobDuration'>;
+  metrics?: Pick<Metrics, 'jobRuns' | 'jobDuration' | 'scheduleLag'>;
   pollIntervalMs?: number;
   random?: () => number;
 }) {
@@ -68,6 +91,7 @@ export function createJobQueue(deps: {
   let working = false;
   const loops: Promise<void>[] = [];
   const wakers = new Set<() => void>();
+  const listeners: OutcomeListener[] = [];
 
   function register<S extends z.ZodType>(type: JobType<S>): void {
     if (!QUEUE_NAME.test(type.name)) throw new Error(`Job type name "${type.name}" must match ${QUEUE_NAME}`);
@@ -114,7 +138,7 @@ export function createJobQueue(deps: {
     scope: EnqueueScope,
     name: string,
     payload: unknown,
-    options: { idempotencyKey?: string; startAfter?: Date } = {},
+    options: EnqueueOptions = {},
   ): Promise<string> {
     const type = types.get(name);
     if (!type) throw new Error(`No job type "${name}" is registered`);
@@ -123,20 +147,27 @@ export function createJobQueue(deps: {
       const fields = parsed.error.issues.map((i) => ({ path: fieldPath('payload', i.path), message: i.message }));
       throw new ValidationError(`The ${name} job payload is not valid: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, fields);
     }
-    const jobId = uuidv7();
+    const jobId = options.replayOf?.jobId ?? uuidv7();
     const vstart = await takeVirtualStart(tx, scope.tenantId, name);
     const envelope: Envelope = {
       tenantId: scope.tenantId,
       payload: parsed.data,
       jobId,
-      idempotencyKey: options.idempotencyKey ?? `${name}:${jobId}`,
+      idempotencyKey: options.replayOf?.idempotencyKey ?? options.idempotencyKey ?? `${name}:${jobId}`,
       attempt: 1,
-      errors: [],
+      errors: options.replayOf?.errors ?? [],
       vstart,
       enqueuedBy: scope.actor,
       requestId: scope.requestId,
+      ...(options.schedule ? { scheduleId: options.schedule.id, scheduledFor: options.schedule.firedFor.toISOString() } : {}),
     };
-    await started().send(name, envelope, { id: jobId, db: bossDbFor(tx), priority: priorityFor(vstart), startAfter: options.startAfter });
+    // A replay is a new pg-boss job carrying the old identity; a first enqueue uses the job id as pg-boss's id.
+    await started().send(name, envelope, {
+      ...(options.replayOf ? {} : { id: jobId }),
+      db: bossDbFor(tx),
+      priority: priorityFor(vstart),
+      startAfter: options.startAfter,
+    });
     return jobId;
   }
 
@@ -209,11 +240,68 @@ export function createJobQueue(deps: {
            values ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9)`,
           [envelope.tenantId, uuidv7(), type.name, envelope.jobId, JSON.stringify(envelope.payload), attempt, JSON.stringify(errors), envelope.idempotencyKey, record.at],
         );
+        const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'dead_lettered', envelope, error: record };
+        for (const listener of listeners) await listener(tx, outcome);
       }
+      await releaseSlot(tx, type, envelope, job.id);
       await started().complete(type.name, job.id, { failed: record }, { db: bossDbFor(tx) });
     });
     metrics?.jobRuns.inc({ queue: type.name, outcome: retryable ? 'retried' : 'dead_lettered' });
     log[retryable ? 'warn' : 'error']({ queue: type.name, jobId: envelope.jobId, attempt, err: error }, retryable ? 'job failed; will retry' : 'job dead-lettered');
+  }
+
+  /**
+   * Enforces the type's per-tenant limits across every worker: a job over a limit goes back to the queue for later
+   * (same attempt) in one transaction with its pg-boss job's completion. Returns whether this worker may run it.
+   */
+  async function claimSlot(type: JobType, job: PgBoss.JobWithMetadata<Envelope>): Promise<boolean> {
+    const limits = type.perTenant;
+    if (!limits?.concurrency && !limits?.startsPerHour) return true;
+    const { tenantId } = job.data;
+    const now = clock.now();
+    const expirySeconds = (type.timeoutSeconds ?? 15 * 60) + 60;
+    return db.withSystem(async (tx) => {
+      // Serialises claims for one tenant and queue, so two workers cannot both take the last slot.
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`jobs:${type.name}:${tenantId}`]);
+      let retryAt: Date | null = null;
+      if (limits.concurrency) {
+        const { rows } = await tx.query<{ n: number }>(
+          `select count(*)::int as n from job_running
+            where tenant_id = $1 and queue = $2 and started_at > $3::timestamptz - make_interval(secs => $4)`,
+          [tenantId, type.name, now.toISOString(), expirySeconds],
+        );
+        if (rows[0]!.n >= limits.concurrency) retryAt = new Date(now.getTime() + 2_000);
+      }
+      const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+      if (!retryAt && limits.startsPerHour) {
+        const { rows } = await tx.query<{ started: number }>(
+          'select started from job_tenant_starts where tenant_id = $1 and queue = $2 and hour = $3',
+          [tenantId, type.name, hour.toISOString()],
+        );
+        if ((rows[0]?.started ?? 0) >= limits.startsPerHour) retryAt = new Date(hour.getTime() + 3_600_000);
+      }
+      if (retryAt) {
+        await started().send(type.name, job.data, { db: bossDbFor(tx), startAfter: retryAt, priority: job.priority });
+        await started().complete(type.name, job.id, { deferred: retryAt.toISOString() }, { db: bossDbFor(tx) });
+        return false;
+      }
+      await tx.query('insert into job_running (tenant_id, queue, job_id) values ($1, $2, $3) on conflict do nothing', [
+        tenantId,
+        type.name,
+        job.id,
+      ]);
+      await tx.query(
+        `insert into job_tenant_starts (tenant_id, queue, hour, started) values ($1, $2, $3, 1)
+         on conflict (tenant_id, queue, hour) do update set started = job_tenant_starts.started + 1`,
+        [tenantId, type.name, hour.toISOString()],
+      );
+      return true;
+    });
+  }
+
+  async function releaseSlot(tx: Sql, type: JobType, envelope: Envelope, bossJobId: string): Promise<void> {
+    if (!type.perTenant?.concurrency && !type.perTenant?.startsPerHour) return;
+    await tx.query('delete from job_running where tenant_id = $1 and queue = $2 and job_id = $3', [envelope.tenantId, type.name, bossJobId]);
   }
 
   async function run(type: JobType, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
@@ -223,10 +311,22 @@ export function createJobQueue(deps: {
     const logger = log;
     const stopTimer = metrics?.jobDuration.startTimer({ queue: type.name });
     const parsed = type.payload.safeParse(envelope.payload);
+    if (!(await claimSlot(type, job))) {
+      stopTimer?.();
+      return;
+    }
+    if (envelope.scheduledFor && attempt === 1) {
+      metrics?.scheduleLag.observe(Math.max(0, clock.now().getTime() - new Date(envelope.scheduledFor).getTime()) / 1000);
+    }
     try {
       if (!parsed.success) throw new PermanentJobError(`payload does not match the ${type.name} schema: ${parsed.error.message}`);
       await withTimeout(type.handle(jobContext(type, envelope, attempt, logger), parsed.data), type.timeoutSeconds);
-      await started().complete(type.name, job.id);
+      await db.withSystem(async (tx) => {
+        const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'succeeded', envelope };
+        for (const listener of listeners) await listener(tx, outcome);
+        await releaseSlot(tx, type, envelope, job.id);
+        await started().complete(type.name, job.id, {}, { db: bossDbFor(tx) });
+      });
       metrics?.jobRuns.inc({ queue: type.name, outcome: 'succeeded' });
     } catch (error) {
       await settleFailure(type, job, attempt, error, parsed.success).catch((settleError) =>
@@ -305,7 +405,17 @@ export function createJobQueue(deps: {
     }
   }
 
-  return { register, start, startWorkers, stopWorkers, stop, enqueue, types: () => [...types.keys()] };
+  return {
+    register,
+    start,
+    startWorkers,
+    stopWorkers,
+    stop,
+    enqueue,
+    onOutcome: (listener: OutcomeListener) => void listeners.push(listener),
+    typeOf: (name: string) => types.get(name),
+    types: () => [...types.values()],
+  };
 }
 
 export type JobQueue = ReturnType<typeof createJobQueue>;

@@ -32,6 +32,10 @@ export type JobType<S extends z.ZodType = z.ZodType> = {
   timeoutSeconds?: number;
   /** Handlers of this type running at once in one worker process. */
   concurrency?: number;
+  /** Limits per tenant across all workers: jobs running at once, and jobs started per hour. */
+  perTenant?: { concurrency?: number; startsPerHour?: number };
+  /** May tenants schedule this job type through the schedules API? */
+  schedulable?: boolean;
 };
 
 /** A job failure that no retry can fix (bad payload, a permanent upstream refusal). */
