@@ -18,6 +18,11 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 /** What handlers saw, by job id: the attempts, in order. */
 const seen = new Map<string, number[]>();
 const order: string[] = [];
+/** Per tenant: handlers of test.limited running now, and the most at once. */
+const running = new Map<string, { now: number; max: number; done: number }>();
+let releaseLimited: () => void = () => undefined;
+let limitedGate = new Promise<void>((resolve) => (releaseLimited = resolve));
+let failAfterEffect = true;
 /** Attempts on which a job of the `flaky` type fails, by its payload's key. */
 const failOn = new Map<string, number[]>();
 
@@ -73,6 +78,37 @@ beforeAll(async () => {
     concurrency: 2,
     handle: async (ctx, payload) => {
       order.push(payload.tenant);
+    },
+  });
+  queue.register({
+    name: 'test.limited',
+    payload: z.object({}),
+    concurrency: 8,
+    perTenant: { concurrency: 1 },
+    handle: async (ctx) => {
+      const r = running.get(ctx.tenantId) ?? { now: 0, max: 0, done: 0 };
+      running.set(ctx.tenantId, r);
+      r.now++;
+      r.max = Math.max(r.max, r.now);
+      await limitedGate;
+      r.now--;
+      r.done++;
+    },
+  });
+  queue.register({
+    name: 'test.hourly',
+    payload: z.object({}),
+    perTenant: { startsPerHour: 2 },
+    handle: async (ctx) => note(ctx),
+  });
+  queue.register({
+    name: 'test.replayable',
+    payload: z.object({}),
+    retry: { maxAttempts: 1 },
+    handle: async (ctx) => {
+      note(ctx);
+      await ctx.applyOnce((tx) => tx.query('insert into test_effects (tenant_id, job_id) values ($1, $2)', [ctx.tenantId, ctx.jobId]));
+      if (failAfterEffect) throw new Error('failed after committing its effect');
     },
   });
   await queue.start();
@@ -176,6 +212,62 @@ describe('job queue', () => {
     await waitFor('the quiet tenant\'s job', async () => order.includes('quiet'));
     // Without fair queuing it would run after all 1,000 of the flooder's jobs.
     expect(order.indexOf('quiet')).toBeLessThan(4);
+  });
+
+  it('runs at most the per-tenant limit at once across the queue, while other tenants proceed', async () => {
+    const [a, b] = [await createTenant(), await createTenant()];
+    await db.withTenant(a, async (tx) => {
+      for (let i = 0; i < 3; i++) await queue.enqueue(tx, scope(a), 'test.limited', {});
+    });
+    await db.withTenant(b, (tx) => queue.enqueue(tx, scope(b), 'test.limited', {}));
+    await waitFor('both tenants running', async () => running.get(a)?.now === 1 && running.get(b)?.now === 1);
+    releaseLimited();
+    await waitFor('all four jobs', async () => running.get(a)?.done === 3 && running.get(b)?.done === 1, 30_000);
+    expect(running.get(a)!.max).toBe(1);
+    limitedGate = new Promise<void>((resolve) => (releaseLimited = resolve));
+  });
+
+  it('defers jobs over the hourly per-tenant limit to the next hour', async () => {
+    const tenant = await createTenant();
+    const ids = await db.withTenant(tenant, async (tx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 3; i++) out.push(await queue.enqueue(tx, scope(tenant), 'test.hourly', {}));
+      return out;
+    });
+    await waitFor('two runs', async () => ids.filter((id) => seen.has(id)).length === 2);
+    const deferred = await waitFor('the deferred job', async () => {
+      const { rows } = await db.withSystem((tx) =>
+        tx.query<{ start_after: Date }>(
+          `select start_after from pgboss.job where name = 'test.hourly' and state = 'created' and data->>'tenantId' = $1`,
+          [tenant],
+        ),
+      );
+      return rows[0];
+    });
+    const nextHour = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    expect(new Date(deferred.start_after).getTime()).toBe(nextHour);
+    expect(ids.filter((id) => seen.has(id))).toHaveLength(2);
+  });
+
+  it('replays a dead letter without applying its committed effect again', async () => {
+    const { createDlqService } = await import('../src/modules/jobs/dlq.service.js');
+    const tenant = await createTenant();
+    const id = await db.withTenant(tenant, (tx) => queue.enqueue(tx, scope(tenant), 'test.replayable', {}));
+    const [item] = await waitFor('the dead letter', async () => (await deadItems(tenant)).rows[0] && (await deadItems(tenant)).rows);
+    expect(item!.job_id).toBe(id);
+    failAfterEffect = false;
+    const audit = { record: async () => ({}) as never };
+    const dlq = createDlqService({ db, audit, jobs: queue });
+    const { rows: [row] } = await db.withTenant(tenant, (tx) => tx.query<{ id: string }>('select id from dlq_items'));
+    await dlq.replay({ ...scope(tenant), requestId: 'test', principal: { kind: 'system', name: 'test' }, log: silent }, row!.id);
+    await waitFor('the replay', async () => seen.get(id)?.length === 2);
+    await waitFor('the replay to settle', async () => {
+      const { rows } = await db.withSystem((tx) => tx.query<{ n: number }>(`select count(*)::int as n from pgboss.job where data->>'jobId' = $1 and state = 'completed'`, [id]));
+      return rows[0]!.n === 2;
+    });
+    const { rows } = await db.withTenant(tenant, (tx) => tx.query<{ n: number }>('select count(*)::int as n from test_effects where job_id = $1', [id]));
+    expect(rows[0]!.n).toBe(1);
+    expect((await deadItems(tenant)).rows.map((r) => r.status)).toEqual(['replayed']);
   });
 
   it('counts runs by outcome', async () => {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../src/platform/context.js';
 import { createTestApp, problemOf, type TestApp, type TestTenant } from './harness.js';
+import { insertDeadLetter } from './fixtures.js';
 
 const t: TestApp = await createTestApp();
 afterAll(() => t.close());
@@ -35,7 +36,50 @@ const objectFixtures: Record<string, (tenant: TestTenant) => Promise<ObjectFixtu
     const { tokenId, client } = await t.createUser(tenant, ['viewer']);
     return { id: tokenId, exists: async () => (await client.get('/api/v1/me')).statusCode === 200 };
   },
+  '/api/v1/notification-channels/{id}': async (tenant) => {
+    const res = await tenant.admin.post('/api/v1/notification-channels', { kind: 'inbox', name: `inbox ${randomUUID()}` });
+    const id = res.json().id as string;
+    return {
+      id,
+      exists: async () => {
+        const list = await tenant.admin.get('/api/v1/notification-channels?limit=200');
+        return list.json().items.some((c: { id: string }) => c.id === id);
+      },
+    };
+  },
+  '/api/v1/notifications/{id}': async (tenant) => {
+    const scope = { tenantId: tenant.id, actor: { type: 'system' as const, id: 'route-security' }, requestId: null };
+    const raised = await t.db.withTenant(tenant.id, (tx) =>
+      t.summit.modules.notifications.raise(tx, scope, { kind: 'dlq.item', groupKey: randomUUID(), severity: 'info', title: 'fixture', detail: '' }),
+    );
+    const id = raised.notificationId!;
+    return {
+      id,
+      body: { read: true },
+      exists: async () => {
+        const unread = await tenant.admin.get('/api/v1/notifications?unread=true&limit=200');
+        return unread.json().items.some((n: { id: string }) => n.id === id);
+      },
+    };
+  },
 };
+
+// Jobs: schedules and dead letters.
+objectFixtures['/api/v1/schedules/{id}'] = async (tenant) => {
+  const res = await tenant.admin.post('/api/v1/schedules', { name: `s-${randomUUID()}`, jobType: 'audit.checkpoint', cron: '0 * * * *' });
+  const id = res.json().id as string;
+  return {
+    id,
+    body: { enabled: false },
+    exists: async () => (await tenant.admin.get(`/api/v1/schedules/${id}`)).json().enabled === true,
+  };
+};
+const deadLetterFixture = async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const { id } = await insertDeadLetter(t, tenant.id);
+  return { id, body: { reason: 'another tenant tries' }, exists: async () => (await tenant.admin.get(`/api/v1/dlq/${id}`)).json().status === 'dead' };
+};
+objectFixtures['/api/v1/dlq/{id}'] = deadLetterFixture;
+objectFixtures['/api/v1/dlq/{id}/replay'] = deadLetterFixture;
 
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
