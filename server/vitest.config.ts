@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          // Faults across processes need a server the processes share: PostgreSQL only.
+          exclude: ['test/postgres/**'],
           globalSetup: ['test/global-setup.ts'],
           env: { SUMMIT_TEST_STORE: 'pglite' },
         },

@@ -13,7 +13,7 @@ export const TEST_SECRET = 'test-secret-0123456789-0123456789-0123456789';
 export const OPERATOR_TOKEN = 'smo_test-operator-token-0123456789-abcdefgh';
 export const storeKind = process.env.SUMMIT_TEST_STORE === 'postgres' ? 'postgres' : 'pglite';
 
-export type TestDb = { db: Database; close: () => Promise<void> };
+export type TestDb = { db: Database; close: () => Promise<void>; /** PostgreSQL only: the test database's URL, for child processes. */ url?: string };
 
 /** A fresh, migrated database for one test file, copied from the run's template. */
 export async function createTestDb(): Promise<TestDb> {
@@ -37,9 +37,11 @@ export async function createTestDb(): Promise<TestDb> {
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
     }
   }
-  const db = createPostgresDatabase(databaseUrlFor(base, name), { max: 4 });
+  const url = databaseUrlFor(base, name);
+  const db = createPostgresDatabase(url, { max: 4 });
   return {
     db,
+    url,
     close: async () => {
       await db.close();
       await admin.query(`drop database if exists ${name} with (force)`);
@@ -110,6 +112,8 @@ export async function createTestApp(options: { maxSchedulesPerTenant?: number } 
   return {
     summit,
     db: store.db,
+    /** PostgreSQL only: the test database's URL, for child processes. */
+    url: store.url,
     clock,
     operator,
     anonymous: client(summit),

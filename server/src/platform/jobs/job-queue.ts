@@ -62,6 +62,10 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 // retried by us (see settle), with backoff, jitter and a record of every error.
 const CRASH_RETRIES = 3;
 
+function expirySecondsOf(type: JobType): number {
+  return (type.timeoutSeconds ?? 15 * 60) + (type.crashRecoverySeconds ?? 60);
+}
+
 /** A pg-boss `db` that runs inside one of our transactions, so a job is enqueued or settled with the change. */
 function bossDbFor(tx: Sql) {
   return { executeSql: async (text: string, values: unknown[]) => tx.query(text, values) };
@@ -82,6 +86,8 @@ export function createJobQueue(deps: {
   clock: Clock;
   metrics?: Pick<Metrics, 'jobRuns' | 'jobDuration' | 'scheduleLag'>;
   pollIntervalMs?: number;
+  /** How often pg-boss looks for jobs whose worker vanished (and other upkeep); pg-boss's default is 2 minutes. */
+  maintenanceIntervalSeconds?: number;
   random?: () => number;
 }) {
   const { db, log, clock, metrics } = deps;
@@ -107,7 +113,13 @@ export function createJobQueue(deps: {
   /** Starts pg-boss (creating its schema on first use) and the queues of every registered type. */
   async function start(): Promise<void> {
     if (boss) return;
-    const instance = new PgBoss({ ...db.jobBackend, schedule: false, supervise: true, migrate: true } as PgBoss.ConstructorOptions);
+    const instance = new PgBoss({
+      ...db.jobBackend,
+      schedule: false,
+      supervise: true,
+      migrate: true,
+      ...(deps.maintenanceIntervalSeconds ? { maintenanceIntervalSeconds: deps.maintenanceIntervalSeconds } : {}),
+    } as PgBoss.ConstructorOptions);
     instance.on('error', (error) => log.error({ err: error }, 'job queue error'));
     await instance.start();
     for (const type of types.values()) {
@@ -116,7 +128,7 @@ export function createJobQueue(deps: {
           name: type.name,
           retryLimit: CRASH_RETRIES,
           retryDelay: 5,
-          expireInSeconds: (type.timeoutSeconds ?? 15 * 60) + 60,
+          expireInSeconds: expirySecondsOf(type),
         });
       }
     }
@@ -259,7 +271,7 @@ export function createJobQueue(deps: {
     if (!limits?.concurrency && !limits?.startsPerHour) return true;
     const { tenantId } = job.data;
     const now = clock.now();
-    const expirySeconds = (type.timeoutSeconds ?? 15 * 60) + 60;
+    const expirySeconds = expirySecondsOf(type);
     return db.withSystem(async (tx) => {
       // Serialises claims for one tenant and queue, so two workers cannot both take the last slot.
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`jobs:${type.name}:${tenantId}`]);

@@ -30,6 +30,11 @@ export type JobType<S extends z.ZodType = z.ZodType> = {
   isRetryable?: (error: unknown) => boolean;
   /** A handler running longer is treated as failed (retryable). */
   timeoutSeconds?: number;
+  /**
+   * How long after the timeout a job whose worker vanished (killed, crashed) is handed out again. Default 60 s:
+   * long enough that a slow-but-alive worker is not doubled, short enough that a dead one costs a minute.
+   */
+  crashRecoverySeconds?: number;
   /** Handlers of this type running at once in one worker process. */
   concurrency?: number;
   /** Limits per tenant across all workers: jobs running at once, and jobs started per hour. */
