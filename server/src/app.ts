@@ -11,7 +11,7 @@ import { createMetrics } from './platform/metrics.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
 import { createJobQueue } from './platform/jobs/job-queue.js';
-import { createJobsModule } from './modules/jobs/index.js';
+import { createJobsModule, registerDlqDepthGauge } from './modules/jobs/index.js';
 import {
   createPolicyModule,
   registerAuthorizationHook,
@@ -118,6 +118,7 @@ export async function buildApp(deps: AppDeps) {
   registerPolicyRoutes(app, { coverage: policy.coverage });
   registerNotificationRoutes(app, notifications);
   jobsModule.registerRoutes(app);
+  registerDlqDepthGauge(metrics.registry, db);
 
   await jobs.start();
   app.addHook('onClose', async () => {

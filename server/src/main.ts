@@ -9,6 +9,7 @@ import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database
 import { ConflictError } from './platform/errors.js';
 import { assertAppRoleUsable, migrate } from './platform/migrations.js';
 import { INITIAL_TOKEN_NAME } from './modules/tenancy/index.js';
+import { defaultAutoReplayPolicy } from './platform/paths.js';
 import { createServer } from 'node:net';
 
 export type Store = { db: Database; dataDir: string; close: () => Promise<void> };
@@ -126,10 +127,13 @@ export async function startSummit(config: Config, options: { role?: Role } = {})
       log.warn('SUMMIT_SECRET is unset: this replica signs with a secret generated into its own data dir; replicas sharing one database need the same SUMMIT_SECRET (and SUMMIT_OPERATOR_TOKEN)');
     }
     if (secrets.operatorTokenFile) log.info({ tokenFile: secrets.operatorTokenFile }, 'operator token file');
+    const replayPolicy = await summit.modules.jobsModule.loadReplayPolicy(config.SUMMIT_AUTO_REPLAY_POLICY ?? defaultAutoReplayPolicy);
     if (config.SUMMIT_DEMO_TENANT) await ensureDemoTenant(summit, store.dataDir, log);
-    if (role !== 'api') {
+    const replayer = role !== 'api' ? summit.modules.jobsModule.autoReplayer(replayPolicy) : null;
+    if (replayer) {
       summit.modules.jobs.startWorkers();
       summit.modules.jobsModule.scheduler.start();
+      replayer.start();
       log.info({ queues: summit.modules.jobs.types().map((t) => t.name) }, 'job workers and scheduler started');
     }
     const url = serves ? await summit.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT }) : null;
@@ -142,6 +146,7 @@ export async function startSummit(config: Config, options: { role?: Role } = {})
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        await replayer?.stop();
         await summit.app.close();
         await store.close();
       },

@@ -46,6 +46,11 @@ export const configSchema = z.object({
     .pipe(z.number().min(1))
     .default(100)
     .describe('Most schedules a tenant may have.'),
+  SUMMIT_AUTO_REPLAY_POLICY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Path of the dead-letter auto-replay policy (default: ops/dlq/auto_replay.yaml in the repository).'),
   SUMMIT_DEMO_TENANT: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')

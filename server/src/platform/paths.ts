@@ -8,3 +8,4 @@ import path from 'node:path';
 export const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const migrationsDir = path.join(serverRoot, 'migrations');
 export const policiesDir = path.join(serverRoot, 'policies');
+export const defaultAutoReplayPolicy = path.join(serverRoot, '..', 'ops', 'dlq', 'auto_replay.yaml');

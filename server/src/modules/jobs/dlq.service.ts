@@ -50,7 +50,7 @@ export function createDlqService(deps: { db: Database; audit: Pick<AuditService,
     }
     if (!jobs.typeOf(row.queue)) throw new ConflictError(`No job type "${row.queue}" exists in this version; the item cannot run.`);
     await jobs.enqueue(tx, scope, row.queue, row.payload, {
-      replayOf: { jobId: row.jobId, idempotencyKey: row.idempotencyKey, errors: row.errors },
+      replayOf: { jobId: row.jobId, idempotencyKey: row.idempotencyKey, errors: row.errors, replays: row.replayCount + 1 },
     });
     const after = await dlqRepo.setStatus(tx, scope.tenantId, row.id, 'replayed', true);
     await audit.record(tx, scope, {

@@ -9,9 +9,12 @@ import { registerDlqRoutes } from './dlq.routes.js';
 import { registerScheduleRoutes } from './schedule.routes.js';
 import { createScheduleService } from './schedule.service.js';
 import { createScheduler, type ScheduleFailing } from './scheduler.js';
+import { createAutoReplayer } from './auto-replayer.js';
+import { loadAutoReplayPolicy, type AutoReplayPolicy } from './auto-replay-policy.js';
 
 export type { Scheduler, ScheduleFailing } from './scheduler.js';
 export type { DlqService } from './dlq.service.js';
+export { registerDlqDepthGauge } from './dlq-depth.js';
 
 /** Schedules, the scheduler that fires them, and the dead-letter queue's admin API, over the platform job queue. */
 export function createJobsModule(deps: {
@@ -27,10 +30,26 @@ export function createJobsModule(deps: {
   const schedules = createScheduleService({ ...deps, maxPerTenant: deps.maxSchedulesPerTenant });
   const dlq = createDlqService(deps);
   const scheduler = createScheduler({ ...deps, tickMs: deps.schedulerTickMs, onFailing: deps.onScheduleFailing });
+  /**
+   * Reads and checks the auto-replay policy: a syntax or value error names its line; a queue that is not a job type
+   * of this version is refused too, since its settings would silently never apply.
+   */
+  async function loadReplayPolicy(file: string): Promise<AutoReplayPolicy> {
+    const policy = await loadAutoReplayPolicy(file);
+    const known = deps.jobs.types().map((t) => t.name);
+    const unknown = Object.keys(policy.queues).filter((q) => !known.includes(q));
+    if (unknown.length) {
+      throw new Error(`${file}: queues ${unknown.map((q) => `"${q}"`).join(', ')} are not job types of this version (known: ${known.join(', ')})`);
+    }
+    return policy;
+  }
   return {
     schedules,
     dlq,
     scheduler,
+    loadReplayPolicy,
+    autoReplayer: (policy: AutoReplayPolicy, intervalMs?: number) =>
+      createAutoReplayer({ db: deps.db, dlq, policy, clock: deps.clock, log: deps.log, intervalMs }),
     registerRoutes(app: FastifyInstance) {
       registerScheduleRoutes(app, { schedules });
       registerDlqRoutes(app, { dlq });

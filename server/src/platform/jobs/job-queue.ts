@@ -33,6 +33,8 @@ export type Envelope = {
   /** Set when a schedule fired the job: which, and for what instant. */
   scheduleId?: string;
   scheduledFor?: string;
+  /** Times this job was replayed from the dead-letter queue, carried into a later dead letter. */
+  replays?: number;
 };
 
 export type JobOutcome = {
@@ -52,7 +54,7 @@ export type EnqueueOptions = {
   startAfter?: Date;
   schedule?: { id: string; firedFor: Date };
   /** Replays keep the job's identity and error history. */
-  replayOf?: { jobId: string; idempotencyKey: string; errors: JobErrorRecord[] };
+  replayOf?: { jobId: string; idempotencyKey: string; errors: JobErrorRecord[]; replays: number };
 };
 
 export type EnqueueScope = { tenantId: string; actor: Actor; requestId: string | null };
@@ -172,6 +174,7 @@ export function createJobQueue(deps: {
       enqueuedBy: scope.actor,
       requestId: scope.requestId,
       ...(options.schedule ? { scheduleId: options.schedule.id, scheduledFor: options.schedule.firedFor.toISOString() } : {}),
+      ...(options.replayOf ? { replays: options.replayOf.replays } : {}),
     };
     // A replay is a new pg-boss job carrying the old identity; a first enqueue uses the job id as pg-boss's id.
     await started().send(name, envelope, {
@@ -248,9 +251,9 @@ export function createJobQueue(deps: {
         await started().send(type.name, { ...envelope, attempt: attempt + 1, errors }, { db: bossDbFor(tx), startAfter, priority: job.priority });
       } else {
         await tx.query(
-          `insert into dlq_items (tenant_id, id, queue, job_id, payload, attempts, errors, idempotency_key, dead_at)
-           values ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9)`,
-          [envelope.tenantId, uuidv7(), type.name, envelope.jobId, JSON.stringify(envelope.payload), attempt, JSON.stringify(errors), envelope.idempotencyKey, record.at],
+          `insert into dlq_items (tenant_id, id, queue, job_id, payload, attempts, errors, idempotency_key, dead_at, replay_count)
+           values ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10)`,
+          [envelope.tenantId, uuidv7(), type.name, envelope.jobId, JSON.stringify(envelope.payload), attempt, JSON.stringify(errors), envelope.idempotencyKey, record.at, envelope.replays ?? 0],
         );
         const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'dead_lettered', envelope, error: record };
         for (const listener of listeners) await listener(tx, outcome);
