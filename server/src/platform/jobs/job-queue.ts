@@ -7,7 +7,8 @@ import { ValidationError } from '../errors.js';
 import { fieldPath } from '../http.js';
 import type { Metrics } from '../metrics.js';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from './backoff.js';
-import { priorityFor, virtualStart } from './fair-queue.js';
+import { advanceQueueClock, priorityFor, takeVirtualStart } from './fair-queue.js';
+import { claimTenantSlot, expirySecondsOf, hasTenantLimits, releaseTenantSlot } from './tenant-limits.js';
 import {
   errorClassOf,
   isRetryableByDefault,
@@ -63,10 +64,6 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 // pg-boss retries a job itself only when its worker vanished (the job expired while active). Handler failures are
 // retried by us (see settle), with backoff, jitter and a record of every error.
 const CRASH_RETRIES = 3;
-
-function expirySecondsOf(type: JobType): number {
-  return (type.timeoutSeconds ?? 15 * 60) + (type.crashRecoverySeconds ?? 60);
-}
 
 /** A pg-boss `db` that runs inside one of our transactions, so a job is enqueued or settled with the change. */
 function bossDbFor(tx: Sql) {
@@ -186,21 +183,6 @@ export function createJobQueue(deps: {
     return jobId;
   }
 
-  async function takeVirtualStart(tx: Sql, tenantId: string, queue: string): Promise<number> {
-    const clockRow = await tx.query<{ vtime: number }>('select vtime from job_queue_clock where queue = $1', [queue]);
-    const tenantRow = await tx.query<{ next_vtime: number }>(
-      'select next_vtime from job_tenant_clock where tenant_id = $1 and queue = $2 for update',
-      [tenantId, queue],
-    );
-    const vstart = virtualStart(tenantRow.rows[0]?.next_vtime ?? null, clockRow.rows[0]?.vtime ?? 0);
-    await tx.query(
-      `insert into job_tenant_clock (tenant_id, queue, next_vtime) values ($1, $2, $3)
-       on conflict (tenant_id, queue) do update set next_vtime = excluded.next_vtime`,
-      [tenantId, queue, vstart + 1],
-    );
-    return vstart;
-  }
-
   function jobContext(type: JobType, envelope: Envelope, attempt: number, logger: Logger): JobContext {
     const principal = { kind: 'system', name: `job:${type.name}` } as const;
     const ctx: TenantCtx = {
@@ -258,7 +240,7 @@ export function createJobQueue(deps: {
         const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'dead_lettered', envelope, error: record };
         for (const listener of listeners) await listener(tx, outcome);
       }
-      await releaseSlot(tx, type, envelope, job.id);
+      await releaseTenantSlot(tx, type, envelope.tenantId, job.id);
       await started().complete(type.name, job.id, { failed: record }, { db: bossDbFor(tx) });
     });
     metrics?.jobRuns.inc({ queue: type.name, outcome: retryable ? 'retried' : 'dead_lettered' });
@@ -270,53 +252,14 @@ export function createJobQueue(deps: {
    * (same attempt) in one transaction with its pg-boss job's completion. Returns whether this worker may run it.
    */
   async function claimSlot(type: JobType, job: PgBoss.JobWithMetadata<Envelope>): Promise<boolean> {
-    const limits = type.perTenant;
-    if (!limits?.concurrency && !limits?.startsPerHour) return true;
-    const { tenantId } = job.data;
-    const now = clock.now();
-    const expirySeconds = expirySecondsOf(type);
+    if (!hasTenantLimits(type)) return true;
     return db.withSystem(async (tx) => {
-      // Serialises claims for one tenant and queue, so two workers cannot both take the last slot.
-      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`jobs:${type.name}:${tenantId}`]);
-      let retryAt: Date | null = null;
-      if (limits.concurrency) {
-        const { rows } = await tx.query<{ n: number }>(
-          `select count(*)::int as n from job_running
-            where tenant_id = $1 and queue = $2 and started_at > $3::timestamptz - make_interval(secs => $4)`,
-          [tenantId, type.name, now.toISOString(), expirySeconds],
-        );
-        if (rows[0]!.n >= limits.concurrency) retryAt = new Date(now.getTime() + 2_000);
-      }
-      const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-      if (!retryAt && limits.startsPerHour) {
-        const { rows } = await tx.query<{ started: number }>(
-          'select started from job_tenant_starts where tenant_id = $1 and queue = $2 and hour = $3',
-          [tenantId, type.name, hour.toISOString()],
-        );
-        if ((rows[0]?.started ?? 0) >= limits.startsPerHour) retryAt = new Date(hour.getTime() + 3_600_000);
-      }
-      if (retryAt) {
-        await started().send(type.name, job.data, { db: bossDbFor(tx), startAfter: retryAt, priority: job.priority });
-        await started().complete(type.name, job.id, { deferred: retryAt.toISOString() }, { db: bossDbFor(tx) });
-        return false;
-      }
-      await tx.query('insert into job_running (tenant_id, queue, job_id) values ($1, $2, $3) on conflict do nothing', [
-        tenantId,
-        type.name,
-        job.id,
-      ]);
-      await tx.query(
-        `insert into job_tenant_starts (tenant_id, queue, hour, started) values ($1, $2, $3, 1)
-         on conflict (tenant_id, queue, hour) do update set started = job_tenant_starts.started + 1`,
-        [tenantId, type.name, hour.toISOString()],
-      );
-      return true;
+      const retryAt = await claimTenantSlot(tx, type, job.data.tenantId, job.id, clock.now());
+      if (!retryAt) return true;
+      await started().send(type.name, job.data, { db: bossDbFor(tx), startAfter: retryAt, priority: job.priority });
+      await started().complete(type.name, job.id, { deferred: retryAt.toISOString() }, { db: bossDbFor(tx) });
+      return false;
     });
-  }
-
-  async function releaseSlot(tx: Sql, type: JobType, envelope: Envelope, bossJobId: string): Promise<void> {
-    if (!type.perTenant?.concurrency && !type.perTenant?.startsPerHour) return;
-    await tx.query('delete from job_running where tenant_id = $1 and queue = $2 and job_id = $3', [envelope.tenantId, type.name, bossJobId]);
   }
 
   async function run(type: JobType, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
@@ -339,7 +282,7 @@ export function createJobQueue(deps: {
       await db.withSystem(async (tx) => {
         const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'succeeded', envelope };
         for (const listener of listeners) await listener(tx, outcome);
-        await releaseSlot(tx, type, envelope, job.id);
+        await releaseTenantSlot(tx, type, envelope.tenantId, job.id);
         await started().complete(type.name, job.id, {}, { db: bossDbFor(tx) });
       });
       metrics?.jobRuns.inc({ queue: type.name, outcome: 'succeeded' });
@@ -367,13 +310,7 @@ export function createJobQueue(deps: {
       if (jobs.length) {
         const latest = Math.max(...jobs.map((j) => j.data.vstart ?? 0));
         await db
-          .withSystem((tx) =>
-            tx.query(
-              `insert into job_queue_clock (queue, vtime) values ($1, $2)
-               on conflict (queue) do update set vtime = greatest(job_queue_clock.vtime, excluded.vtime)`,
-              [type.name, latest],
-            ),
-          )
+          .withSystem((tx) => advanceQueueClock(tx, type.name, latest))
           .catch((error) => log.error({ err: error }, 'could not advance the queue clock'));
         for (const job of jobs) {
           const running = run(type, job).finally(() => active.delete(running));
