@@ -11,7 +11,7 @@ import { createMetrics } from './platform/metrics.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
 import { createJobQueue } from './platform/jobs/job-queue.js';
-import { createJobsModule, registerDlqDepthGauge } from './modules/jobs/index.js';
+import { createJobsModule, registerDlqDepthGauge, registerJobAlerts } from './modules/jobs/index.js';
 import {
   createPolicyModule,
   registerAuthorizationHook,
@@ -81,6 +81,8 @@ export async function buildApp(deps: AppDeps) {
     allowPrivateNetwork: (deps.config.SUMMIT_ENV ?? 'dev') === 'dev',
   });
   registerNotificationJobs(jobs, notifications);
+  // Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels.
+  const onScheduleFailing = registerJobAlerts(jobs, notifications.raise, app.log);
   const jobsModule = createJobsModule({
     db,
     clock,
@@ -88,6 +90,7 @@ export async function buildApp(deps: AppDeps) {
     audit,
     jobs,
     maxSchedulesPerTenant: deps.config.SUMMIT_MAX_SCHEDULES_PER_TENANT ?? 100,
+    onScheduleFailing,
   });
   const tenancy = createTenancyModule({
     db,

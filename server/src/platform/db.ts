@@ -142,3 +142,20 @@ export function createPostgresDatabase(connectionString: string, options: { max?
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
+
+/**
+ * Runs fn inside a savepoint of the caller's transaction: if fn fails, only its own writes roll back and the
+ * transaction goes on (PostgreSQL otherwise aborts the whole transaction on any error). Returns the error, if any.
+ */
+export async function withSavepoint(tx: Sql, name: string, fn: () => Promise<unknown>): Promise<unknown | null> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`savepoint name ${name} must be lower-case letters and underscores`);
+  await tx.query(`savepoint ${name}`);
+  try {
+    await fn();
+    await tx.query(`release savepoint ${name}`);
+    return null;
+  } catch (error) {
+    await tx.query(`rollback to savepoint ${name}`);
+    return error;
+  }
+}

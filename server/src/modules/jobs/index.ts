@@ -15,6 +15,7 @@ import { loadAutoReplayPolicy, type AutoReplayPolicy } from './auto-replay-polic
 export type { Scheduler, ScheduleFailing } from './scheduler.js';
 export type { DlqService } from './dlq.service.js';
 export { registerDlqDepthGauge } from './dlq-depth.js';
+export { registerJobAlerts, DLQ_DEPTH_ALERT } from './job-alerts.js';
 
 /** Schedules, the scheduler that fires them, and the dead-letter queue's admin API, over the platform job queue. */
 export function createJobsModule(deps: {
