@@ -9,20 +9,12 @@ import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { AuditService } from '../audit/index.js';
 import { scheduleRepo, type ScheduleRow, type ScheduleWrite } from './schedule.repo.js';
-import { cronProblems, nextFires, type CatchUp } from './schedule-time.js';
+import { cronProblems, nextFires } from './schedule-time.js';
 
 const cursorShape = z.object({ id: z.uuid() });
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export type ScheduleInput = {
-  name: string;
-  jobType: string;
-  payload: Record<string, unknown>;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  catchUp: CatchUp;
-};
+export type ScheduleInput = Omit<ScheduleWrite, 'nextFireAt'>;
 
 export function toScheduleDto(row: ScheduleRow) {
   return {
