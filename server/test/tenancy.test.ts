@@ -132,9 +132,16 @@ describe('users', () => {
     const viewer = await t.createUser(acme, ['viewer']);
     const me = (await viewer.client.get('/api/v1/me')).json();
     expect(me.permissions).toEqual([
+      'entity:list',
+      'entity:read',
+      'export:stix',
+      'graph:neighbors',
+      'graph:paths',
+      'ingest:read',
       'me:read',
       'notification:list',
       'notification:update',
+      'relationship:list',
       'schedule:preview',
       'token:create',
       'token:list',

@@ -39,15 +39,28 @@ const ACTION_GROUPS: Record<string, string> = {
   'channel:create': 'channels-manage',
   'channel:list': 'channels-manage',
   'channel:delete': 'channels-manage',
+  'entity:list': 'graph-read',
+  'entity:read': 'graph-read',
+  'relationship:list': 'graph-read',
+  'graph:neighbors': 'graph-read',
+  'graph:paths': 'graph-read',
+  'export:stix': 'graph-read',
+  'ingest:read': 'graph-read',
+  'entity:create': 'graph-write',
+  'entity:update': 'graph-write',
+  'relationship:create': 'graph-write',
+  'sighting:create': 'graph-write',
+  'ingest:stix': 'graph-write',
+  'entity:delete': 'graph-admin',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own'],
-  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own'],
-  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own'],
-  viewer: ['self-service', 'notifications-own'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin'],
+  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read'],
+  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write'],
+  viewer: ['self-service', 'notifications-own', 'graph-read'],
 };
 const ROLES = Object.keys(GROUPS_BY_ROLE) as Role[];
 
@@ -107,12 +120,19 @@ describe('createPolicyEngine over the shipped policies', () => {
     expect(allowed.sort()).toEqual(LEAF_ACTIONS.filter((a) => GROUPS_BY_ROLE.auditor.includes(ACTION_GROUPS[a]!)).sort());
   });
 
-  it('lets a user with no roles do self-service and read its inbox only', () => {
+  it('lets a user with no roles do self-service, read its inbox and read the graph only', () => {
     const allowed = LEAF_ACTIONS.filter((action) => engine.authorize({ principal: user([]), action }).allowed);
     expect(allowed.sort()).toEqual([
+      'entity:list',
+      'entity:read',
+      'export:stix',
+      'graph:neighbors',
+      'graph:paths',
+      'ingest:read',
       'me:read',
       'notification:list',
       'notification:update',
+      'relationship:list',
       'schedule:preview',
       'token:create',
       'token:list',
