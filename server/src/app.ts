@@ -12,6 +12,7 @@ import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
 import { createJobQueue } from './platform/jobs/job-queue.js';
 import { createJobsModule, registerDlqDepthGauge, registerJobAlerts } from './modules/jobs/index.js';
+import { createGraphModule } from './modules/graph/index.js';
 import {
   createPolicyModule,
   registerAuthorizationHook,
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps) {
   registerNotificationJobs(jobs, notifications);
   // Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels.
   const onScheduleFailing = registerJobAlerts(jobs, notifications.raise, app.log);
+  const graphModule = createGraphModule({ db, clock, log: app.log, audit, jobs, registry: metrics.registry });
   const jobsModule = createJobsModule({
     db,
     clock,
@@ -121,6 +123,7 @@ export async function buildApp(deps: AppDeps) {
   registerPolicyRoutes(app, { coverage: policy.coverage });
   registerNotificationRoutes(app, notifications);
   jobsModule.registerRoutes(app);
+  graphModule.registerRoutes(app);
   registerDlqDepthGauge(metrics.registry, db);
 
   await jobs.start();
@@ -129,7 +132,7 @@ export async function buildApp(deps: AppDeps) {
     await jobs.stop();
   });
   await app.ready();
-  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications }, metrics };
+  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule }, metrics };
 }
 
 export type SummitApp = Awaited<ReturnType<typeof buildApp>>;

@@ -90,6 +90,8 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
       const created = await tenants.createTenant(ctx, DEMO_TENANT);
       writeSecretFile(file, created.adminToken);
       log.info({ tenantId: created.id, tokenFile: file }, 'created the demo tenant; its admin token is in the token file');
+      const seeded = await summit.modules.graph.seedDemo({ tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId });
+      log.info({ tenantId: created.id, ...seeded.stats, runs: seeded.runs.map((r) => r.status) }, 'seeded the demo graph');
     } catch (error) {
       // Another replica created it first: that one wrote the token file.
       if (!(error instanceof ConflictError)) throw error;

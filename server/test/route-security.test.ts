@@ -81,6 +81,27 @@ const deadLetterFixture = async (tenant: TestTenant): Promise<ObjectFixture> => 
 objectFixtures['/api/v1/dlq/{id}'] = deadLetterFixture;
 objectFixtures['/api/v1/dlq/{id}/replay'] = deadLetterFixture;
 
+// Graph: an entity (with a relationship so its relationship list is not empty) and an ingest run.
+const entityFixture = async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const created = await tenant.admin.post('/api/v1/entities', { type: 'malware', name: `m-${randomUUID()}` });
+  const id = created.json().id as string;
+  return {
+    id,
+    body: { confidence: 1 },
+    exists: async () => {
+      const res = await tenant.admin.get(`/api/v1/entities/${id}`);
+      return res.statusCode === 200 && res.json().confidence === null;
+    },
+  };
+};
+objectFixtures['/api/v1/entities/{id}'] = entityFixture;
+objectFixtures['/api/v1/entities/{id}/relationships'] = entityFixture;
+objectFixtures['/api/v1/entities/{id}/neighbors'] = entityFixture;
+objectFixtures['/api/v1/ingest/runs/{id}'] = async (tenant) => {
+  const run = (await tenant.admin.post('/api/v1/ingest/stix', { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [] })).json();
+  return { id: run.id, exists: async () => (await tenant.admin.get(`/api/v1/ingest/runs/${run.id}`)).statusCode === 200 };
+};
+
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
 

@@ -71,6 +71,13 @@ describe('summit serve on the embedded store', () => {
       const tenants = await fetch(`${server.url}/api/v1/tenants`, { headers: bearer(read('operator.token')) });
       expect(tenants.status).toBe(200);
 
+      // The demo tenant starts with a living graph, imported without a single rejection.
+      const runs = await (await fetch(`${server.url}/api/v1/ingest/runs`, { headers: bearer(token) })).json();
+      expect(runs.items.length).toBeGreaterThanOrEqual(3);
+      for (const run of runs.items) expect({ source: run.source, status: run.status, rejections: run.rejections.slice(0, 3) }).toMatchObject({ status: 'succeeded', rejections: [] });
+      const actors = await (await fetch(`${server.url}/api/v1/entities?type=threat-actor`, { headers: bearer(token) })).json();
+      expect(actors.items.length).toBeGreaterThan(0);
+
       const refused = cli(['tenant', 'list']);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('in use by a running Summit process');
