@@ -143,6 +143,8 @@ describe('users', () => {
       'notification:update',
       'relationship:list',
       'schedule:preview',
+      'schema:list',
+      'schema:read',
       'token:create',
       'token:list',
       'token:revoke',

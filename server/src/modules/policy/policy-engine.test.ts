@@ -52,12 +52,18 @@ const ACTION_GROUPS: Record<string, string> = {
   'sighting:create': 'graph-write',
   'ingest:stix': 'graph-write',
   'entity:delete': 'graph-admin',
+  'schema:list': 'graph-read',
+  'schema:read': 'graph-read',
+  'schema:create': 'graph-write',
+  'ingest:records': 'graph-write',
+  'schema:approve': 'schemas-approve',
+  'schema:override': 'schemas-approve',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve'],
   auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read'],
   analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write'],
   viewer: ['self-service', 'notifications-own', 'graph-read'],
@@ -134,6 +140,8 @@ describe('createPolicyEngine over the shipped policies', () => {
       'notification:update',
       'relationship:list',
       'schedule:preview',
+      'schema:list',
+      'schema:read',
       'token:create',
       'token:list',
       'token:revoke',
