@@ -26,7 +26,7 @@ describe('STIX ingest', () => {
     const tn = await t.createTenant();
     const { bundle: b } = campaignBundle();
     const run = await ingest(tn, b);
-    expect(run).toMatchObject({ status: 'succeeded', counts: { received: 8, created: 8, merged: 0, rejected: 0 }, rejections: [] });
+    expect(run).toMatchObject({ status: 'succeeded', counts: { received: 8, created: 8, merged: 0, rejected: 0, skipped: 0 }, rejections: [] });
     const ip = await entityByKey(tn, 'ipv4-addr', '198.51.100.23');
     const detail = (await tn.admin.get(`/api/v1/entities/${ip.id}`)).json();
     expect(detail.sources).toEqual(['feed-a']);
@@ -59,9 +59,10 @@ describe('STIX ingest', () => {
     const good = ipv4('192.0.2.200');
     const bad = ipv4('999.1.1.1');
     const orphan = relationship('related-to', good, { id: 'malware--00000000-0000-4000-8000-000000000000' });
-    const run = await ingest(tn, bundle([good, bad, orphan, { type: 'no-such-type', id: 'x' }]));
+    const marking = { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da', created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', definition: { tlp: 'green' } };
+    const run = await ingest(tn, bundle([good, bad, orphan, { type: 'no-such-type', id: 'x' }, marking]));
     expect(run.status).toBe('partial');
-    expect(run.counts).toMatchObject({ received: 4, created: 1, rejected: 3 });
+    expect(run.counts).toMatchObject({ received: 5, created: 1, rejected: 3, skipped: 1 });
     const reasons = run.rejections.map((r: { reason: string }) => r.reason).join(' | ');
     expect(reasons).toContain('999.1.1.1');
     expect(reasons).toContain('names no object');

@@ -38,7 +38,14 @@ export function toRunDto(run: RunRow) {
     kind: run.kind,
     source: run.source,
     status: run.status,
-    counts: { received: run.received, created: run.created, merged: run.merged, rejected: run.rejected },
+    counts: {
+      received: run.received,
+      created: run.created,
+      merged: run.merged,
+      rejected: run.rejected,
+      // Objects neither stored nor rejected: marking definitions, creator identities, types Summit does not model.
+      skipped: run.status === 'queued' || run.status === 'running' ? 0 : Math.max(0, run.received - run.created - run.merged - run.rejected),
+    },
     rejections: run.rejections,
     warnings: run.warnings,
     error: run.error,
