@@ -136,6 +136,21 @@ describe('firing', () => {
     }
   });
 
+  it('enqueues the next seconds ahead, and withdraws them when the schedule is disabled', async () => {
+    const tn = await t.createTenant();
+    const created = (await tn.admin.post('/api/v1/schedules', { name: 'per second', jobType: 'audit.checkpoint', cron: '* * * * * *' })).json();
+    t.clock.set(new Date(created.nextFireAt));
+    await scheduler().tick();
+    const ahead = await jobsOf(created.id);
+    expect(ahead.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(ahead).size).toBe(ahead.length);
+    await tn.admin.patch(`/api/v1/schedules/${created.id}`, { enabled: false });
+    const { rows } = await t.db.withSystem((tx) =>
+      tx.query<{ n: number }>(`select count(*)::int as n from pgboss.job where data->>'scheduleId' = $1 and state = 'created' and start_after > now()`, [created.id]),
+    );
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it('fires each fire time once when two schedulers tick at the same moment', async () => {
     const tn = await t.createTenant();
     const created = (await tn.admin.post('/api/v1/schedules', { name: 'race', jobType: 'audit.checkpoint', cron: '* * * * *' })).json();

@@ -42,6 +42,13 @@ function normaliseRowCount(count: number | null | undefined): number {
   return typeof count === 'number' ? count : 0;
 }
 
+/**
+ * PGlite answers through promise callbacks only, so an unbroken chain of its queries (a job backlog, a big ingest)
+ * never lets timers or I/O run: the HTTP server would stop answering. Every transaction first yields one turn of
+ * the event loop.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Embedded PostgreSQL (WASM). One connection: PGlite queues transactions, so keep them short. */
 export function createPgliteDatabase(pglite: PGlite): Database {
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
@@ -55,13 +62,18 @@ export function createPgliteDatabase(pglite: PGlite): Database {
   });
   return {
     kind: 'pglite',
-    withTenant: (tenantId, fn) =>
-      pglite.transaction(async (tx) => {
+    withTenant: async (tenantId, fn) => {
+      await yieldToEventLoop();
+      return pglite.transaction(async (tx) => {
         const sql = wrap(tx);
         await enterTenantScope(sql, tenantId);
         return fn(sql);
-      }),
-    withSystem: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+      });
+    },
+    withSystem: async (fn) => {
+      await yieldToEventLoop();
+      return pglite.transaction((tx) => fn(wrap(tx)));
+    },
     async ping() {
       await pglite.query('select 1');
     },

@@ -66,26 +66,28 @@ export type DueFires = {
 };
 
 /**
- * What a due schedule should run. Fire times from `nextFireAt` up to `now` that are within the grace run; older
- * ones were missed during downtime: `skip` drops them, `run-once` runs the latest of them once.
+ * What a due schedule should run. Fire times from `nextFireAt` up to `horizon` (now, or a little later when the
+ * scheduler enqueues ahead of time) run, unless they lie more than the grace in the past: those were missed during
+ * downtime, and `skip` drops them while `run-once` runs the latest of them once.
  */
 export function dueFires(
   spec: { cron: string; timezone: string; catchUp: CatchUp },
   nextFireAt: Date,
   now: Date,
   graceMs = ON_TIME_GRACE_MS,
+  horizon: Date = now,
 ): DueFires {
   const job = cronOf(spec.cron, spec.timezone);
   const due: Date[] = [];
   let cursor: Date | null = nextFireAt;
   let scanned = 0;
-  while (cursor && cursor.getTime() <= now.getTime() && scanned < MAX_MISSED_SCAN) {
+  while (cursor && cursor.getTime() <= horizon.getTime() && scanned < MAX_MISSED_SCAN) {
     due.push(cursor);
     scanned++;
     cursor = job.nextRun(cursor);
   }
-  // A walk cut short by the bound resumes from now: whatever lies between was missed anyway.
-  const next = cursor && cursor.getTime() > now.getTime() ? cursor : job.nextRun(now);
+  // A walk cut short by the bound resumes from the horizon: whatever lies between was missed anyway.
+  const next = cursor && cursor.getTime() > horizon.getTime() ? cursor : job.nextRun(horizon);
   const onTime = due.filter((t) => now.getTime() - t.getTime() <= graceMs);
   const late = due.filter((t) => now.getTime() - t.getTime() > graceMs);
   const fires = spec.catchUp === 'run-once' && late.length ? [late[late.length - 1]!, ...onTime] : onTime;

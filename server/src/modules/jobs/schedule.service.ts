@@ -43,7 +43,7 @@ export function createScheduleService(deps: {
   db: Database;
   clock: Clock;
   audit: Pick<AuditService, 'record'>;
-  jobs: Pick<JobQueue, 'typeOf' | 'types'>;
+  jobs: Pick<JobQueue, 'typeOf' | 'types' | 'cancelScheduled'>;
   maxPerTenant: number;
 }) {
   const { db, clock, audit, jobs } = deps;
@@ -113,6 +113,8 @@ export function createScheduleService(deps: {
       return await db.withTenant(ctx.tenantId, async (tx) => {
         const before = await mustGet(tx, ctx, id, true);
         const write = validate({ ...before, ...patch });
+        // Fire times already enqueued ahead belong to the old definition.
+        await jobs.cancelScheduled(tx, before.jobType, id);
         const after = await scheduleRepo.update(tx, ctx.tenantId, id, write);
         await audit.record(tx, ctx, { action: 'schedule.update', target: { type: 'schedule', id }, before: summary(before), after: summary(after) });
         return detail(after);
@@ -126,6 +128,7 @@ export function createScheduleService(deps: {
   async function remove(ctx: TenantCtx, id: string) {
     await db.withTenant(ctx.tenantId, async (tx) => {
       const before = await mustGet(tx, ctx, id, true);
+      await jobs.cancelScheduled(tx, before.jobType, id);
       await scheduleRepo.delete(tx, ctx.tenantId, id);
       await audit.record(tx, ctx, { action: 'schedule.delete', target: { type: 'schedule', id }, before: summary(before) });
     });

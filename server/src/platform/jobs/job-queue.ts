@@ -135,7 +135,7 @@ export function createJobQueue(deps: {
     await db.withSystem(async (tx) => {
       await tx.query(`grant usage on schema pgboss to ${APP_ROLE}`);
       await tx.query(`grant select on pgboss.queue to ${APP_ROLE}`);
-      await tx.query(`grant select, insert on pgboss.job to ${APP_ROLE}`);
+      await tx.query(`grant select, insert, delete on pgboss.job to ${APP_ROLE}`);
     });
     boss = instance;
   }
@@ -181,6 +181,18 @@ export function createJobQueue(deps: {
       startAfter: options.startAfter,
     });
     return jobId;
+  }
+
+  /**
+   * Withdraws a schedule's jobs that wait for a future fire time (enqueued ahead by the scheduler), in the caller's
+   * transaction: a disabled, changed or deleted schedule must not fire again.
+   */
+  async function cancelScheduled(tx: Sql, name: string, scheduleId: string): Promise<number> {
+    const { rowCount } = await tx.query(
+      `delete from pgboss.job where name = $1 and state = 'created' and data->>'scheduleId' = $2 and start_after > now()`,
+      [name, scheduleId],
+    );
+    return rowCount;
   }
 
   function jobContext(type: JobType, envelope: Envelope, attempt: number, logger: Logger): JobContext {
@@ -364,6 +376,7 @@ export function createJobQueue(deps: {
     stopWorkers,
     stop,
     enqueue,
+    cancelScheduled,
     onOutcome: (listener: OutcomeListener) => void listeners.push(listener),
     typeOf: (name: string) => types.get(name),
     types: () => [...types.values()],
