@@ -84,7 +84,8 @@ export async function buildApp(deps: AppDeps) {
   registerNotificationJobs(jobs, notifications);
   // Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels.
   const onScheduleFailing = registerJobAlerts(jobs, notifications.raise, app.log);
-  const graphModule = createGraphModule({ db, clock, log: app.log, audit, jobs, registry: metrics.registry });
+  // Schema approvals are enforced in prod only; without SUMMIT_ENV (tests) that is dev, as for webhooks above.
+  const graphModule = createGraphModule({ db, clock, log: app.log, audit, jobs, registry: metrics.registry, env: deps.config.SUMMIT_ENV ?? 'dev' });
   const jobsModule = createJobsModule({
     db,
     clock,

@@ -102,6 +102,28 @@ objectFixtures['/api/v1/ingest/runs/{id}'] = async (tenant) => {
   return { id: run.id, exists: async () => (await tenant.admin.get(`/api/v1/ingest/runs/${run.id}`)).statusCode === 200 };
 };
 
+// Schema registry: a pending schema version; approving it or granting an override would show in exists().
+const schemaFixture = async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const res = await tenant.admin.post('/api/v1/schemas', {
+    name: `s-${randomUUID()}`,
+    version: 1,
+    jsonSchema: { type: 'object' },
+    mapping: { entities: [{ type: 'ipv4-addr', value: '$.ip' }] },
+  });
+  const id = res.json().id as string;
+  return {
+    id,
+    body: { reason: 'another tenant tries this', expiresAt: new Date(t.clock.now().getTime() + 86_400_000).toISOString() },
+    exists: async () => {
+      const schema = (await tenant.admin.get(`/api/v1/schemas/${id}`)).json();
+      return schema.status === 'pending' && schema.overrides.length === 0;
+    },
+  };
+};
+objectFixtures['/api/v1/schemas/{id}'] = schemaFixture;
+objectFixtures['/api/v1/schemas/{id}/approve'] = schemaFixture;
+objectFixtures['/api/v1/schemas/{id}/overrides'] = schemaFixture;
+
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
 

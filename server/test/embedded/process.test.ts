@@ -85,7 +85,8 @@ describe('summit serve on the embedded store', () => {
       expect(await stop(server)).toBe(0);
     }
     expect(existsSync(path.join(dataDir, 'summit.lock'))).toBe(false);
-  });
+    // A first start creates the store, migrates it and seeds the demo graph: half a minute on a busy machine.
+  }, 180_000);
 
   it('lets the CLI create and list tenants and verify a chain once the server is stopped', () => {
     const created = cli(['tenant', 'create', 'beta', '--admin-email', 'ops@beta.example', '--json']);
@@ -103,7 +104,7 @@ describe('summit serve on the embedded store', () => {
     const dup = cli(['tenant', 'create', 'beta', '--admin-email', 'x@beta.example']);
     expect(dup.status).toBe(1);
     expect(dup.stderr).toContain('already exists');
-  });
+  }, 180_000);
 
   it('explains bad CLI input instead of failing deep inside', () => {
     const email = cli(['tenant', 'create', 'gamma', '--admin-email', 'not-an-email']);
@@ -115,7 +116,7 @@ describe('summit serve on the embedded store', () => {
     const unknown = cli(['audit', 'verify', '--tenant', '00000000-0000-4000-8000-000000000000']);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('was not found');
-  });
+  }, 180_000);
 
   it('keeps the demo tenant across restarts and reissues its token if the file is gone', async () => {
     const before = read('demo-admin.token');
@@ -133,7 +134,7 @@ describe('summit serve on the embedded store', () => {
     } finally {
       await stop(server);
     }
-  });
+  }, 120_000);
 
   it('refuses to start on a bad setting, naming it', () => {
     const res = cli(['serve'], { SUMMIT_PORT: 'eighty' });
@@ -142,5 +143,5 @@ describe('summit serve on the embedded store', () => {
     const prod = cli(['serve'], { SUMMIT_ENV: 'prod' });
     expect(prod.status).toBe(1);
     expect(prod.stderr).toContain('SUMMIT_SECRET');
-  });
+  }, 120_000);
 });

@@ -10,9 +10,21 @@ import { createExportService } from './export.service.js';
 import { registerGraphRoutes } from './graph.routes.js';
 import { createGraphService } from './graph.service.js';
 import { createIngestService } from './ingest.service.js';
+import { createRecordsService, type SummitEnv } from './records.service.js';
+import { registerSchemaRoutes } from './schema.routes.js';
+import { createSchemaService } from './schema.service.js';
 
 /** IntelGraph: entities, relationships, sightings, provenance, STIX ingest and export. */
-export function createGraphModule(deps: { db: Database; clock: Clock; log: Logger; audit: AuditService; jobs: JobQueue; registry: Registry }) {
+export function createGraphModule(deps: {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  audit: AuditService;
+  jobs: JobQueue;
+  registry: Registry;
+  /** prod refuses record ingest against unapproved schemas; dev (the default) lets it through with a warning. */
+  env?: SummitEnv;
+}) {
   const ingestObjects = new Counter({
     name: 'ingest_objects_total',
     help: 'Ingested objects by outcome (accepted: created or merged; rejected).',
@@ -22,11 +34,15 @@ export function createGraphModule(deps: { db: Database; clock: Clock; log: Logge
   const graph = createGraphService(deps);
   const ingest = createIngestService({ ...deps, metrics: ingestObjects });
   const exporter = createExportService(deps);
+  const schemas = createSchemaService(deps);
+  const records = createRecordsService({ ...deps, ingest, env: deps.env ?? 'dev' });
   deps.jobs.register(ingest.ingestJob);
   return {
     graph,
     ingest,
     exporter,
+    schemas,
+    records,
     /**
      * Fills a tenant with the seeded demo graph (one ingest run per simulated source), so a newcomer sees a living
      * graph at once. Deterministic: the same seed gives the same graph.
@@ -37,7 +53,10 @@ export function createGraphModule(deps: { db: Database; clock: Clock; log: Logge
       for (const { source, bundle } of generated.bundles) runs.push(await ingest.ingestNow(scope, bundle, source));
       return { stats: generated.stats, runs };
     },
-    registerRoutes: (app: FastifyInstance) => registerGraphRoutes(app, { graph, ingest, exporter }),
+    registerRoutes: (app: FastifyInstance) => {
+      registerGraphRoutes(app, { graph, ingest, exporter });
+      registerSchemaRoutes(app, { schemas, records });
+    },
   };
 }
 
