@@ -1,5 +1,5 @@
 import { VALUE_SCO_TYPES } from './canonical.js';
-import { isScoType, type EntityType } from './model.js';
+import { isScoType, SDO_TYPES, type EntityType } from './model.js';
 
 /**
  * Where each normalised entity field lives in a STIX object, per type. Import takes these properties out of
@@ -11,18 +11,7 @@ import { isScoType, type EntityType } from './model.js';
 const NATIVE_SEEN_TYPES: ReadonlySet<string> = new Set(['campaign', 'intrusion-set', 'threat-actor', 'infrastructure', 'malware']);
 
 /** SDOs whose `name` is the identifying, required property (and so becomes the entity's name). */
-export const NAMED_SDO_TYPES: ReadonlySet<string> = new Set([
-  'threat-actor',
-  'intrusion-set',
-  'malware',
-  'tool',
-  'campaign',
-  'vulnerability',
-  'infrastructure',
-  'identity',
-  'incident',
-  'report',
-]);
+export const NAMED_SDO_TYPES: ReadonlySet<string> = new Set(SDO_TYPES.filter((t) => t !== 'indicator' && t !== 'note'));
 
 export function isValueScoType(type: string): type is (typeof VALUE_SCO_TYPES)[number] {
   return (VALUE_SCO_TYPES as readonly string[]).includes(type);
