@@ -78,35 +78,48 @@ export function createIngestService(deps: {
   const { db, clock, audit } = deps;
 
   /** Applies fn to each item of a chunk inside one tenant transaction; on failure, item by item in savepoints. */
+  /**
+   * fn may return ids the chunk's later work should resolve (STIX id → entity id). They are kept only once their
+   * write has committed: a rolled-back chunk or savepoint must not leave ids of rows that do not exist.
+   */
   async function applyChunk<T extends { stixId: string }>(
     scope: Scope,
     runId: string,
     items: T[],
     kind: string,
-    fn: (tx: Sql, item: T, tally: Tally) => Promise<void>,
+    fn: (tx: Sql, item: T, tally: Tally) => Promise<[string, string] | void>,
+    resolved?: Map<string, string>,
   ): Promise<Tally> {
     const write = (isolate: boolean) =>
       db.withTenant(scope.tenantId, async (tx) => {
         const tally: Tally = { created: 0, merged: 0, rejected: [] };
+        const committed: Array<[string, string]> = [];
         for (const [index, item] of items.entries()) {
           if (!isolate) {
-            await fn(tx, item, tally);
+            const entry = await fn(tx, item, tally);
+            if (entry) committed.push(entry);
             continue;
           }
-          const error = await withSavepoint(tx, 'ingest_object', () => fn(tx, item, tally));
+          const out: { entry?: [string, string] } = {};
+          const error = await withSavepoint(tx, 'ingest_object', async () => {
+            out.entry = (await fn(tx, item, tally)) ?? undefined;
+          });
           if (error) {
             tally.rejected.push({ index, id: item.stixId, type: kind, reason: `could not be stored: ${(error as Error).message}` });
-          }
+          } else if (out.entry) committed.push(out.entry);
         }
         await ingestRepo.addProgress(tx, scope.tenantId, runId, { created: tally.created, merged: tally.merged, rejected: tally.rejected.length }, tally.rejected);
-        return tally;
+        return { tally, committed };
       });
+    let result: Awaited<ReturnType<typeof write>>;
     try {
-      return await write(false);
+      result = await write(false);
     } catch (error) {
       deps.log.warn({ err: error, runId }, 'an ingest chunk failed as a whole; writing it object by object');
-      return write(true);
+      result = await write(true);
     }
+    for (const [stixId, id] of result.committed) resolved?.set(stixId, id);
+    return result.tally;
   }
 
   async function processBundle(scope: Scope, runId: string, parsed: Parsed, source: string): Promise<RunRow> {
@@ -127,13 +140,20 @@ export function createIngestService(deps: {
 
     for (const chunk of chunks(parsed.entities, CHUNK)) {
       add(
-        await applyChunk(scope, runId, chunk, 'entity', async (tx, e: NormalizedEntity, tally) => {
-          const stored = await entityRepo.upsert(tx, scope.tenantId, uuidv7(), e);
-          idByStix.set(e.stixId, stored.id);
-          await entityRepo.addProvenance(tx, scope.tenantId, uuidv7(), { kind: 'entity', id: stored.id }, provenance(e.stixId, e.confidence));
-          if (stored.created) tally.created++;
-          else tally.merged++;
-        }),
+        await applyChunk(
+          scope,
+          runId,
+          chunk,
+          'entity',
+          async (tx, e: NormalizedEntity, tally): Promise<[string, string]> => {
+            const stored = await entityRepo.upsert(tx, scope.tenantId, uuidv7(), e);
+            await entityRepo.addProvenance(tx, scope.tenantId, uuidv7(), { kind: 'entity', id: stored.id }, provenance(e.stixId, e.confidence));
+            if (stored.created) tally.created++;
+            else tally.merged++;
+            return [e.stixId, stored.id];
+          },
+          idByStix,
+        ),
       );
     }
 
