@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { buildApp, type SummitApp } from '../server/src/app.js';
 import { systemClock } from '../server/src/platform/clock.js';
-import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database, type Sql } from '../server/src/platform/db.js';
+import { createPgliteDatabase, createPostgresDatabase, databaseUrlFor, openPglite, type Database, type Sql } from '../server/src/platform/db.js';
 import { migrate } from '../server/src/platform/migrations.js';
 import { generateDemoBundles, type DemoSourceBundle } from '../server/src/modules/graph/demo/generate.js';
 
@@ -273,12 +273,6 @@ export type Store = {
   setupSeconds: number;
   close: () => Promise<void>;
 };
-
-function databaseUrlFor(base: string, database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
 
 /** Databases to drop should the run be interrupted or fail. */
 const cleanups = new Set<() => Promise<void>>();

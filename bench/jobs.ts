@@ -44,7 +44,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { systemClock } from '../server/src/platform/clock.js';
 import type { Logger } from '../server/src/platform/context.js';
-import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database, type Sql } from '../server/src/platform/db.js';
+import { createPgliteDatabase, createPostgresDatabase, databaseUrlFor, openPglite, type Database, type Sql } from '../server/src/platform/db.js';
 import { createJobQueue, type JobQueue } from '../server/src/platform/jobs/job-queue.js';
 import { createMetrics } from '../server/src/platform/metrics.js';
 import { migrate } from '../server/src/platform/migrations.js';
@@ -152,12 +152,6 @@ type Store = {
   version: string;
   close: () => Promise<void>;
 };
-
-function databaseUrlFor(base: string, database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
 
 async function openStore(kind: string): Promise<Store> {
   const started = performance.now();

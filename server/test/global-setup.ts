@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
-import { createPgliteDatabase, createPostgresDatabase, openPglite } from '../src/platform/db.js';
+import { createPgliteDatabase, createPostgresDatabase, databaseUrlFor, openPglite } from '../src/platform/db.js';
 import { migrate } from '../src/platform/migrations.js';
 
 declare module 'vitest' {
@@ -13,11 +13,6 @@ declare module 'vitest' {
   }
 }
 
-export function databaseUrlFor(base: string, database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
 
 /**
  * Migrates once per run and hands test files a template: creating a PGlite database costs seconds, loading a

@@ -5,9 +5,8 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp, type SummitApp } from '../src/app.js';
 import { createManualClock } from '../src/platform/clock.js';
-import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database } from '../src/platform/db.js';
+import { createPgliteDatabase, createPostgresDatabase, databaseUrlFor, openPglite, type Database } from '../src/platform/db.js';
 import type { Role } from '../src/platform/context.js';
-import { databaseUrlFor } from './global-setup.js';
 
 export const TEST_SECRET = 'test-secret-0123456789-0123456789-0123456789';
 export const OPERATOR_TOKEN = 'smo_test-operator-token-0123456789-abcdefgh';

@@ -16,3 +16,8 @@ export function createManualClock(start: Date | string = '2026-01-01T00:00:00.00
     },
   };
 }
+
+/** A stored time as ISO 8601 text (rows give Date objects, or text from some drivers); null stays null. */
+export function toIso(value: Date | string | null | undefined): string | null {
+  return value ? new Date(value).toISOString() : null;
+}

@@ -171,3 +171,10 @@ export async function withSavepoint(tx: Sql, name: string, fn: () => Promise<unk
     return error;
   }
 }
+
+/** The same PostgreSQL server URL, naming another database (tests and benchmarks create their own). */
+export function databaseUrlFor(base: string, database: string): string {
+  const url = new URL(base);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

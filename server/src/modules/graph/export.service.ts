@@ -1,3 +1,4 @@
+import { toIso } from '../../platform/clock.js';
 import { z } from 'zod';
 import type { TenantCtx } from '../../platform/context.js';
 import type { Database } from '../../platform/db.js';
@@ -8,7 +9,6 @@ import type { EntityType, NormalizedEntity, RelationshipType, Tlp } from './stix
 import { toStixBundle, toStixObject, toStixRelationship, toStixSighting } from './stix/export.js';
 
 export const MAX_EXPORT = 50_000;
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function normalizedOf(e: EntityRow): NormalizedEntity {
   return {
@@ -19,10 +19,10 @@ function normalizedOf(e: EntityRow): NormalizedEntity {
     properties: e.properties,
     confidence: e.confidence,
     tlp: e.tlp,
-    firstSeen: iso(e.firstSeen),
-    lastSeen: iso(e.lastSeen),
-    created: iso(e.createdAt),
-    modified: iso(e.modifiedAt),
+    firstSeen: toIso(e.firstSeen),
+    lastSeen: toIso(e.lastSeen),
+    created: toIso(e.createdAt),
+    modified: toIso(e.modifiedAt),
   };
 }
 
@@ -54,10 +54,10 @@ export function createExportService(deps: { db: Database }) {
             description: r.description,
             confidence: r.confidence,
             tlp: r.tlp as Tlp | null,
-            firstSeen: iso(r.firstSeen),
-            lastSeen: iso(r.lastSeen),
-            created: iso(r.createdAt),
-            modified: iso(r.modifiedAt),
+            firstSeen: toIso(r.firstSeen),
+            lastSeen: toIso(r.lastSeen),
+            created: toIso(r.createdAt),
+            modified: toIso(r.modifiedAt),
           }),
         ),
         ...sightings.map((s) =>
@@ -67,11 +67,11 @@ export function createExportService(deps: { db: Database }) {
             whereSightedRefs: s.whereSighted,
             observedDataRefs: [],
             count: s.count,
-            firstSeen: iso(s.firstSeen),
-            lastSeen: iso(s.lastSeen),
+            firstSeen: toIso(s.firstSeen),
+            lastSeen: toIso(s.lastSeen),
             truePositive: s.truePositive,
             confidence: s.confidence,
-            created: iso(s.createdAt),
+            created: toIso(s.createdAt),
           }),
         ),
       ];

@@ -1,7 +1,7 @@
+import { toIso } from '../../platform/clock.js';
 import type { Provenance, EntityRow } from './entity.repo.js';
 import type { RelationshipRow, SightingRow } from './relationship.repo.js';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export function toEntityDto(e: EntityRow) {
   return {
@@ -13,10 +13,10 @@ export function toEntityDto(e: EntityRow) {
     properties: e.properties,
     confidence: e.confidence,
     tlp: e.tlp,
-    firstSeen: iso(e.firstSeen),
-    lastSeen: iso(e.lastSeen),
-    createdAt: iso(e.createdAt)!,
-    modifiedAt: iso(e.modifiedAt)!,
+    firstSeen: toIso(e.firstSeen),
+    lastSeen: toIso(e.lastSeen),
+    createdAt: toIso(e.createdAt)!,
+    modifiedAt: toIso(e.modifiedAt)!,
   };
 }
 
@@ -30,10 +30,10 @@ export function toRelationshipDto(r: RelationshipRow) {
     description: r.description,
     confidence: r.confidence,
     tlp: r.tlp,
-    firstSeen: iso(r.firstSeen),
-    lastSeen: iso(r.lastSeen),
-    createdAt: iso(r.createdAt)!,
-    modifiedAt: iso(r.modifiedAt)!,
+    firstSeen: toIso(r.firstSeen),
+    lastSeen: toIso(r.lastSeen),
+    createdAt: toIso(r.createdAt)!,
+    modifiedAt: toIso(r.modifiedAt)!,
   };
 }
 
@@ -43,15 +43,15 @@ export function toSightingDto(s: SightingRow) {
     stixId: s.stixId,
     entityId: s.entityId,
     count: s.count,
-    firstSeen: iso(s.firstSeen),
-    lastSeen: iso(s.lastSeen),
+    firstSeen: toIso(s.firstSeen),
+    lastSeen: toIso(s.lastSeen),
     whereSighted: s.whereSighted,
     truePositive: s.truePositive,
     confidence: s.confidence,
-    createdAt: iso(s.createdAt)!,
+    createdAt: toIso(s.createdAt)!,
   };
 }
 
 export function toProvenanceDto(p: Provenance) {
-  return { source: p.source, runId: p.runId, originalId: p.originalId, confidence: p.confidence, at: iso(p.at)! };
+  return { source: p.source, runId: p.runId, originalId: p.originalId, confidence: p.confidence, at: toIso(p.at)! };
 }

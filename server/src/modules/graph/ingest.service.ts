@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import type { Clock } from '../../platform/clock.js';
+import { toIso, type Clock } from '../../platform/clock.js';
 import type { Actor, Logger, TenantCtx } from '../../platform/context.js';
 import { withSavepoint, type Database, type Sql } from '../../platform/db.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
@@ -32,7 +32,6 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 export function toRunDto(run: RunRow) {
-  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
   return {
     id: run.id,
     kind: run.kind,
@@ -50,9 +49,9 @@ export function toRunDto(run: RunRow) {
     warnings: run.warnings,
     error: run.error,
     createdBy: run.createdBy,
-    createdAt: iso(run.createdAt)!,
-    startedAt: iso(run.startedAt),
-    finishedAt: iso(run.finishedAt),
+    createdAt: toIso(run.createdAt)!,
+    startedAt: toIso(run.startedAt),
+    finishedAt: toIso(run.finishedAt),
   };
 }
 

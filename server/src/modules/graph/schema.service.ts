@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import type { Clock } from '../../platform/clock.js';
+import { toIso, type Clock } from '../../platform/clock.js';
 import type { TenantCtx } from '../../platform/context.js';
 import { isUniqueViolation, type Database, type Sql } from '../../platform/db.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldProblem } from '../../platform/errors.js';
@@ -13,7 +13,6 @@ import { schemaRepo, type OverrideRow, type SchemaRow, type SchemaStatus } from 
 /** The longest an override may last: long enough to get a schema reviewed, short enough to be revisited. */
 export const MAX_OVERRIDE_MS = 30 * 24 * 3_600_000;
 const cursorShape = z.object({ id: z.uuid() });
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export type SchemaInput = { name: string; version: number; jsonSchema: Record<string, unknown>; mapping: Mapping };
 
@@ -30,9 +29,9 @@ export function toSchemaDto(row: SchemaRow) {
     source: sourceOf(row),
     status: row.status,
     submittedBy: row.submittedBy,
-    submittedAt: iso(row.submittedAt)!,
+    submittedAt: toIso(row.submittedAt)!,
     approvedBy: row.approvedBy,
-    approvedAt: iso(row.approvedAt),
+    approvedAt: toIso(row.approvedAt),
   };
 }
 
@@ -41,9 +40,9 @@ export function toOverrideDto(row: OverrideRow, now: Date) {
     id: row.id,
     schemaId: row.schemaId,
     reason: row.reason,
-    expiresAt: iso(row.expiresAt)!,
+    expiresAt: toIso(row.expiresAt)!,
     grantedBy: row.grantedBy,
-    grantedAt: iso(row.grantedAt)!,
+    grantedAt: toIso(row.grantedAt)!,
     active: new Date(row.expiresAt).getTime() > now.getTime(),
   };
 }
@@ -123,7 +122,7 @@ export function createSchemaService(deps: { db: Database; clock: Clock; audit: P
     return db.withTenant(ctx.tenantId, async (tx) => {
       const before = await mustGet(tx, ctx, id, true);
       if (before.status === 'approved') {
-        throw new ConflictError(`Schema ${before.name}@${before.version} was already approved by ${before.approvedBy} at ${iso(before.approvedAt)}.`);
+        throw new ConflictError(`Schema ${before.name}@${before.version} was already approved by ${before.approvedBy} at ${toIso(before.approvedAt)}.`);
       }
       assertNotSubmitter(ctx, before, 'approve');
       const after = await schemaRepo.approve(tx, ctx.tenantId, id, ctx.actor.id, clock.now());
@@ -154,7 +153,7 @@ export function createSchemaService(deps: { db: Database; clock: Clock; audit: P
       await audit.record(tx, ctx, {
         action: 'schema.override',
         target: { type: 'ingest-schema', id },
-        after: { overrideId: row.id, name: schema.name, version: schema.version, reason: row.reason, expiresAt: iso(row.expiresAt) },
+        after: { overrideId: row.id, name: schema.name, version: schema.version, reason: row.reason, expiresAt: toIso(row.expiresAt) },
       });
       return toOverrideDto(row, now);
     });

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import type { Clock } from '../../platform/clock.js';
+import { toIso, type Clock } from '../../platform/clock.js';
 import type { TenantCtx } from '../../platform/context.js';
 import { isUniqueViolation, type Database, type Sql } from '../../platform/db.js';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError, type FieldProblem } from '../../platform/errors.js';
@@ -12,7 +12,6 @@ import { scheduleRepo, type ScheduleRow, type ScheduleWrite } from './schedule.r
 import { cronProblems, nextFires } from './schedule-time.js';
 
 const cursorShape = z.object({ id: z.uuid() });
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export type ScheduleInput = Omit<ScheduleWrite, 'nextFireAt'>;
 
@@ -27,11 +26,11 @@ export function toScheduleDto(row: ScheduleRow) {
     enabled: row.enabled,
     catchUp: row.catchUp,
     ownerId: row.ownerId,
-    nextFireAt: iso(row.nextFireAt),
-    lastFiredAt: iso(row.lastFiredAt),
+    nextFireAt: toIso(row.nextFireAt),
+    lastFiredAt: toIso(row.lastFiredAt),
     consecutiveFailures: row.consecutiveFailures,
-    createdAt: iso(row.createdAt)!,
-    updatedAt: iso(row.updatedAt)!,
+    createdAt: toIso(row.createdAt)!,
+    updatedAt: toIso(row.updatedAt)!,
   };
 }
 

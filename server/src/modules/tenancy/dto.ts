@@ -1,10 +1,10 @@
+import { toIso } from '../../platform/clock.js';
 import { tokenStatus } from './api-token.js';
 import type { TenantRow, TokenRow, UserRow } from './tenancy.repo.js';
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function toTenantDto(t: TenantRow) {
-  return { id: t.id, name: t.name, createdAt: iso(t.createdAt)! };
+  return { id: t.id, name: t.name, createdAt: toIso(t.createdAt)! };
 }
 
 export function toUserDto(u: UserRow) {
@@ -14,8 +14,8 @@ export function toUserDto(u: UserRow) {
     displayName: u.displayName,
     roles: u.roles,
     disabled: u.disabled,
-    createdAt: iso(u.createdAt)!,
-    updatedAt: iso(u.updatedAt)!,
+    createdAt: toIso(u.createdAt)!,
+    updatedAt: toIso(u.updatedAt)!,
   };
 }
 
@@ -25,10 +25,10 @@ export function toTokenDto(t: TokenRow, now: Date) {
     name: t.name,
     userId: t.userId,
     createdBy: t.createdBy,
-    createdAt: iso(t.createdAt)!,
-    expiresAt: iso(t.expiresAt),
-    lastUsedAt: iso(t.lastUsedAt),
-    revokedAt: iso(t.revokedAt),
+    createdAt: toIso(t.createdAt)!,
+    expiresAt: toIso(t.expiresAt),
+    lastUsedAt: toIso(t.lastUsedAt),
+    revokedAt: toIso(t.revokedAt),
     status: tokenStatus({ expiresAt: t.expiresAt && new Date(t.expiresAt), revokedAt: t.revokedAt }, now),
   };
 }
@@ -39,5 +39,5 @@ export function userSummary(u: UserRow) {
 }
 
 export function tokenSummary(t: TokenRow) {
-  return { name: t.name, userId: t.userId, expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) };
+  return { name: t.name, userId: t.userId, expiresAt: toIso(t.expiresAt), revokedAt: toIso(t.revokedAt) };
 }
