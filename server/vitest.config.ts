@@ -13,6 +13,7 @@ export default defineConfig({
     reporters: ['default', './test/summary-reporter.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
+    setupFiles: ['test/property-seed.ts'],
     hookTimeout: 120_000,
     projects: [
       {

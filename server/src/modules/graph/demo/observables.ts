@@ -120,7 +120,10 @@ function assertObservable(ctx: Ctx, g: SourceGraph, c: Canonical): number {
   else g.pools[c.type].push(handle);
   if (c.type === 'url') g.urlDomain.push(domainHandle);
   if (c.type === 'domain-name') g.domainByCanonical.set(c.index, handle);
-  if (c.type !== 'autonomous-system' && (c.benign || c.hub || rng.chance(g.profile.indicatorRate))) {
+  // The indicator is optional for the bulk: a source whose budget is spent asserts the bare observable, so the
+  // output overshoots the requested size by at most one object per source (a url's domain, asserted first).
+  const wantsIndicator = c.benign || c.hub || (g.observableBudget > 0 && rng.chance(g.profile.indicatorRate));
+  if (c.type !== 'autonomous-system' && wantsIndicator) {
     const properties = indicatorFor(ctx, c);
     const validFrom = Math.max(ctx.start, seen - rng.int(6 * HOUR));
     const withValidity = { ...properties, valid_from: iso(validFrom), ...(rng.chance(0.25) ? { valid_until: iso(validFrom + rng.between(30, 90) * DAY) } : {}) };
