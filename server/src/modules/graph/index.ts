@@ -8,6 +8,7 @@ import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { AuditService } from '../audit/index.js';
 import { createExportService } from './export.service.js';
 import { registerGraphRoutes } from './graph.routes.js';
+import { registerIngestRoutes } from './ingest.routes.js';
 import { createGraphService } from './graph.service.js';
 import { createIngestService } from './ingest.service.js';
 import { createRecordsService, type SummitEnv } from './records.service.js';
@@ -54,7 +55,8 @@ export function createGraphModule(deps: {
       return { stats: generated.stats, runs };
     },
     registerRoutes: (app: FastifyInstance) => {
-      registerGraphRoutes(app, { graph, ingest, exporter });
+      registerGraphRoutes(app, { graph, exporter });
+      registerIngestRoutes(app, { ingest });
       registerSchemaRoutes(app, { schemas, records });
     },
   };
