@@ -20,6 +20,7 @@ import {
   type PolicyBundle,
 } from './modules/policy/index.js';
 import { createTenancyModule, registerTenancyRoutes } from './modules/tenancy/index.js';
+import { createPlaybooksModule } from './modules/playbooks/index.js';
 import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
@@ -95,6 +96,15 @@ export async function buildApp(deps: AppDeps) {
     maxSchedulesPerTenant: deps.config.SUMMIT_MAX_SCHEDULES_PER_TENANT ?? 100,
     onScheduleFailing,
   });
+  const playbooksModule = createPlaybooksModule({
+    db,
+    clock,
+    audit,
+    jobs,
+    engine: policy.engine,
+    raise: notifications.raise,
+    secret: deps.secret,
+  });
   const tenancy = createTenancyModule({
     db,
     clock,
@@ -125,6 +135,7 @@ export async function buildApp(deps: AppDeps) {
   registerNotificationRoutes(app, notifications);
   jobsModule.registerRoutes(app);
   graphModule.registerRoutes(app);
+  playbooksModule.registerRoutes(app);
   registerDlqDepthGauge(metrics.registry, db);
 
   await jobs.start();
@@ -133,7 +144,7 @@ export async function buildApp(deps: AppDeps) {
     await jobs.stop();
   });
   await app.ready();
-  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule }, metrics };
+  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule }, metrics };
 }
 
 export type SummitApp = Awaited<ReturnType<typeof buildApp>>;

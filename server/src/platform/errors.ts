@@ -53,6 +53,11 @@ export class ConflictError extends AppError {
     super('conflict', message, details);
   }
 }
+export class GoneError extends AppError {
+  constructor(message: string) {
+    super('gone', message);
+  }
+}
 export class LockedError extends AppError {
   constructor(message: string) {
     super('locked', message);

@@ -16,6 +16,8 @@ export type { Scheduler, ScheduleFailing } from './scheduler.js';
 export type { DlqService } from './dlq.service.js';
 export { registerDlqDepthGauge } from './dlq-depth.js';
 export { registerJobAlerts, DLQ_DEPTH_ALERT } from './job-alerts.js';
+export { scheduleRepo, type ScheduleRow } from './schedule.repo.js';
+export { cronProblems, nextFires } from './schedule-time.js';
 
 /** Schedules, the scheduler that fires them, and the dead-letter queue's admin API, over the platform job queue. */
 export function createJobsModule(deps: {

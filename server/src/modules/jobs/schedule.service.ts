@@ -80,6 +80,17 @@ export function createScheduleService(deps: {
     return row;
   }
 
+  /** Schedules of job types that are not schedulable here (playbook runs) are managed by their own module's API. */
+  function mustBeManagedHere(row: ScheduleRow) {
+    if (jobs.typeOf(row.jobType)?.schedulable) return;
+    const playbookId = typeof row.payload.playbookId === 'string' ? row.payload.playbookId : null;
+    throw new ConflictError(
+      playbookId
+        ? `Schedule ${row.id} runs a playbook; change it through /api/v1/playbooks/${playbookId}/schedules/${row.id}, which checks the playbook's permissions.`
+        : `Schedule ${row.id} runs ${row.jobType}, which is managed by its own API, not /api/v1/schedules.`,
+    );
+  }
+
   function detail(row: ScheduleRow) {
     const fires = row.enabled ? nextFires(row.cron, row.timezone, clock.now(), 5).map((d) => d.toISOString()) : [];
     return { ...toScheduleDto(row), nextFires: fires };
@@ -111,6 +122,7 @@ export function createScheduleService(deps: {
     try {
       return await db.withTenant(ctx.tenantId, async (tx) => {
         const before = await mustGet(tx, ctx, id, true);
+        mustBeManagedHere(before);
         const write = validate({ ...before, ...patch });
         // Fire times already enqueued ahead belong to the old definition.
         await jobs.cancelScheduled(tx, before.jobType, id);
@@ -127,6 +139,7 @@ export function createScheduleService(deps: {
   async function remove(ctx: TenantCtx, id: string) {
     await db.withTenant(ctx.tenantId, async (tx) => {
       const before = await mustGet(tx, ctx, id, true);
+      mustBeManagedHere(before);
       await jobs.cancelScheduled(tx, before.jobType, id);
       await scheduleRepo.delete(tx, ctx.tenantId, id);
       await audit.record(tx, ctx, { action: 'schedule.delete', target: { type: 'schedule', id }, before: summary(before) });
