@@ -45,6 +45,39 @@ export const ingestRepo = {
   async dropPayload(tx: Sql, tenantId: string, runId: string) {
     await tx.query('delete from ingest_payloads where tenant_id = $1 and run_id = $2', [tenantId, runId]);
   },
+  /** One chunk of a queued run's objects (see migration 0010): seq orders them, firstIndex is the bundle index of the first. */
+  async saveChunk(tx: Sql, tenantId: string, runId: string, chunk: { seq: number; firstIndex: number; objects: unknown[] }) {
+    await tx.query('insert into ingest_chunks (tenant_id, run_id, seq, first_index, objects) values ($1, $2, $3, $4, $5::jsonb)', [
+      tenantId,
+      runId,
+      chunk.seq,
+      chunk.firstIndex,
+      JSON.stringify(chunk.objects),
+    ]);
+  },
+  async countChunks(tx: Sql, tenantId: string, runId: string): Promise<number> {
+    const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from ingest_chunks where tenant_id = $1 and run_id = $2', [tenantId, runId]);
+    return rows[0]!.n;
+  },
+  async readChunk(tx: Sql, tenantId: string, runId: string, seq: number): Promise<{ firstIndex: number; objects: unknown[] } | null> {
+    const { rows } = await tx.query<{ firstIndex: number; objects: unknown[] }>(
+      'select first_index as "firstIndex", objects from ingest_chunks where tenant_id = $1 and run_id = $2 and seq = $3',
+      [tenantId, runId, seq],
+    );
+    return rows[0] ?? null;
+  },
+  async dropChunks(tx: Sql, tenantId: string, runId: string) {
+    await tx.query('delete from ingest_chunks where tenant_id = $1 and run_id = $2', [tenantId, runId]);
+  },
+  /** Chunks of uploads that never became a run (the process stopped mid-upload), older than the cutoff. */
+  async sweepOrphanChunks(tx: Sql, tenantId: string, olderThan: Date): Promise<number> {
+    const { rowCount } = await tx.query(
+      `delete from ingest_chunks c where c.tenant_id = $1 and c.created_at < $2
+          and not exists (select 1 from ingest_runs r where r.tenant_id = c.tenant_id and r.id = c.run_id)`,
+      [tenantId, olderThan.toISOString()],
+    );
+    return rowCount;
+  },
   async markRunning(tx: Sql, tenantId: string, runId: string) {
     await tx.query(`update ingest_runs set status = 'running', started_at = coalesce(started_at, now()) where tenant_id = $1 and id = $2`, [tenantId, runId]);
   },

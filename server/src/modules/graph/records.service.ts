@@ -114,7 +114,7 @@ export function createRecordsService(deps: {
     const failedRecords = new Set([...recordRejections, ...objectRejections].map((r) => r.index).filter((i) => i >= 0));
     const records = { received: input.records.length, accepted: input.records.length - failedRecords.size, rejected: failedRecords.size };
     const rejected = run.counts.rejected + recordRejections.length;
-    const status = statusOf(run.counts.received + recordRejections.length, run.counts.created + run.counts.merged, rejected);
+    const status = statusOf(run.counts.created + run.counts.merged, rejected);
 
     const stored = await db.withTenant(ctx.tenantId, async (tx) => {
       const rejections = [...recordRejections, ...objectRejections].sort((a, b) => a.index - b.index);

@@ -116,27 +116,38 @@ export function normalizeStixObject(
 }
 
 /**
- * The bundle-wide facts normalizeStixObject needs, from one pass over the objects: which identities are only
- * creators, and which bundle-defined marking-definitions state a TLP level.
+ * The bundle-wide facts normalizeStixObject needs, gathered one object at a time (a streamed bundle is scanned as
+ * it arrives): which identities are only creators, and which bundle-defined marking-definitions state a TLP level.
  */
-export function scanBundleContext(objects: readonly unknown[]): Required<BundleContext> {
+export function createBundleContextScanner() {
   const creators = new Set<string>();
   const referenced = new Set<string>();
   const bundleMarkings = new Map<string, Tlp>();
-  for (const object of objects) {
-    try {
-      if (!isRecord(object)) continue;
-      if (typeOfIdentifier(object.created_by_ref) === 'identity') creators.add(object.created_by_ref as string);
-      for (const ref of [object.source_ref, object.target_ref, object.sighting_of_ref]) {
-        if (typeof ref === 'string') referenced.add(ref);
+  return {
+    add(object: unknown) {
+      try {
+        if (!isRecord(object)) return;
+        if (typeOfIdentifier(object.created_by_ref) === 'identity') creators.add(object.created_by_ref as string);
+        for (const ref of [object.source_ref, object.target_ref, object.sighting_of_ref]) {
+          if (typeof ref === 'string') referenced.add(ref);
+        }
+        const tlp = tlpOfMarkingDefinition(object);
+        if (tlp !== null && typeof object.id === 'string') bundleMarkings.set(object.id, tlp);
+      } catch {
+        // Unreadable objects are rejected by normalizeStixObject; they contribute nothing here.
       }
-      const tlp = tlpOfMarkingDefinition(object);
-      if (tlp !== null && typeof object.id === 'string') bundleMarkings.set(object.id, tlp);
-    } catch {
-      // Unreadable objects are rejected by normalizeStixObject; they contribute nothing here.
-    }
-  }
-  return { creatorOnlyIdentities: new Set([...creators].filter((id) => !referenced.has(id))), bundleMarkings };
+    },
+    context(): Required<BundleContext> {
+      return { creatorOnlyIdentities: new Set([...creators].filter((id) => !referenced.has(id))), bundleMarkings };
+    },
+  };
+}
+
+/** The bundle context of a list of objects in one pass (see createBundleContextScanner). */
+export function scanBundleContext(objects: readonly unknown[]): Required<BundleContext> {
+  const scanner = createBundleContextScanner();
+  for (const object of objects) scanner.add(object);
+  return scanner.context();
 }
 
 export type ParsedBundle = {
@@ -148,6 +159,24 @@ export type ParsedBundle = {
   sightings: NormalizedSighting[];
   rejected: Rejection[];
 };
+
+export type NormalizedObjects = Pick<ParsedBundle, 'entities' | 'relationships' | 'sightings' | 'rejected'>;
+
+/**
+ * A run of a bundle's objects (the first at bundle index firstIndex) → normalised lists. Skipped objects are only
+ * counted implicitly: received minus everything returned. Never throws.
+ */
+export function normalizeStixObjects(objects: readonly unknown[], firstIndex: number, context: BundleContext): NormalizedObjects {
+  const result: NormalizedObjects = { entities: [], relationships: [], sightings: [], rejected: [] };
+  for (let i = 0; i < objects.length; i += 1) {
+    const normalized = normalizeStixObject(objects[i], firstIndex + i, context);
+    if (normalized.kind === 'entity') result.entities.push(normalized.entity);
+    else if (normalized.kind === 'relationship') result.relationships.push(normalized.relationship);
+    else if (normalized.kind === 'sighting') result.sightings.push(normalized.sighting);
+    else if (normalized.kind === 'rejected') result.rejected.push(normalized.rejection);
+  }
+  return result;
+}
 
 function readBundle(input: unknown): { bundleId: string | null; objects: unknown[] } | { reason: string } {
   if (!isRecord(input)) {
@@ -172,15 +201,7 @@ export function parseStixBundle(input: unknown): ParsedBundle | { ok: false; rea
     const bundle = readBundle(input);
     if ('reason' in bundle) return { ok: false, reason: bundle.reason };
     const context = scanBundleContext(bundle.objects);
-    const result: ParsedBundle = { ok: true, bundleId: bundle.bundleId, received: bundle.objects.length, entities: [], relationships: [], sightings: [], rejected: [] };
-    // Skipped objects are only counted implicitly: received minus everything returned.
-    for (let index = 0; index < bundle.objects.length; index += 1) {
-      const normalized = normalizeStixObject(bundle.objects[index], index, context);
-      if (normalized.kind === 'entity') result.entities.push(normalized.entity);
-      else if (normalized.kind === 'relationship') result.relationships.push(normalized.relationship);
-      else if (normalized.kind === 'sighting') result.sightings.push(normalized.sighting);
-      else if (normalized.kind === 'rejected') result.rejected.push(normalized.rejection);
-    }
+    const result: ParsedBundle = { ok: true, bundleId: bundle.bundleId, received: bundle.objects.length, ...normalizeStixObjects(bundle.objects, 0, context) };
     return result;
   } catch {
     return { ok: false, reason: 'the input could not be read as a STIX bundle' };
