@@ -124,6 +124,51 @@ objectFixtures['/api/v1/schemas/{id}'] = schemaFixture;
 objectFixtures['/api/v1/schemas/{id}/approve'] = schemaFixture;
 objectFixtures['/api/v1/schemas/{id}/overrides'] = schemaFixture;
 
+// Playbooks: a playbook (its grants, runs, schedules and links stay empty if the attacker fails), a queued run, a
+// redaction rule.
+const PLAYBOOK = { steps: [{ id: 'find', type: 'search', types: ['malware'] }] };
+const playbookFixture = (body?: unknown) => async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const id = (await tenant.admin.post('/api/v1/playbooks', { ...PLAYBOOK, name: `p-${randomUUID()}` })).json().id as string;
+  return {
+    id,
+    body,
+    exists: async () => {
+      const get = (path: string) => tenant.admin.get(`/api/v1/playbooks/${id}${path}`);
+      const [playbook, grants, runs, schedules, links] = await Promise.all([get(''), get('/grants'), get('/runs'), get('/schedules'), get('/links')]);
+      return playbook.statusCode === 200 && playbook.json().version === 1 && [grants, runs, schedules, links].every((r) => r.json().items.length === 0);
+    },
+  };
+};
+const playbookBodies: Record<string, unknown> = {
+  '': { description: 'changed by another tenant' },
+  '/grants': { subject: { type: 'role', id: 'viewer' }, permission: 'view' },
+  '/grants/{grantId}': { permission: 'admin' },
+  '/runs': { params: {} },
+  '/schedules': { cron: '0 9 * * *' },
+  '/schedules/{scheduleId}': { enabled: false },
+  '/links': { permission: 'view-results' },
+};
+for (const path of ['', '/versions', '/grants', '/grants/{grantId}', '/runs', '/schedules', '/schedules/{scheduleId}', '/links', '/links/{linkId}']) {
+  objectFixtures[`/api/v1/playbooks/{id}${path}`] = playbookFixture(playbookBodies[path]);
+}
+const runFixture = async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const playbookId = (await tenant.admin.post('/api/v1/playbooks', { ...PLAYBOOK, name: `p-${randomUUID()}` })).json().id as string;
+  const id = (await tenant.admin.post(`/api/v1/playbooks/${playbookId}/runs`, { params: {} })).json().id as string;
+  return {
+    id,
+    body: { text: 'from another tenant' },
+    exists: async () => {
+      const run = await tenant.admin.get(`/api/v1/runs/${id}`);
+      return run.statusCode === 200 && run.json().status !== 'cancelled' && run.json().annotations.length === 0;
+    },
+  };
+};
+for (const path of ['', '/cancel', '/annotations', '/export']) objectFixtures[`/api/v1/runs/{id}${path}`] = runFixture;
+objectFixtures['/api/v1/redaction-rules/{id}'] = async (tenant) => {
+  const id = (await tenant.admin.post('/api/v1/redaction-rules', { name: `r-${randomUUID()}`, rule: { kind: 'tlp', tlp: ['red'] } })).json().id as string;
+  return { id, exists: async () => (await tenant.admin.get('/api/v1/redaction-rules')).json().items.some((r: { id: string }) => r.id === id) };
+};
+
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
 

@@ -131,6 +131,7 @@ describe('users', () => {
   it('shows each caller its own permissions', async () => {
     const viewer = await t.createUser(acme, ['viewer']);
     const me = (await viewer.client.get('/api/v1/me')).json();
+    // Playbook object actions are listed because every member reaches them; each playbook's own ACL then decides.
     expect(me.permissions).toEqual([
       'entity:list',
       'entity:read',
@@ -141,7 +142,30 @@ describe('users', () => {
       'me:read',
       'notification:list',
       'notification:update',
+      'playbook-grant:create',
+      'playbook-grant:delete',
+      'playbook-grant:list',
+      'playbook-grant:update',
+      'playbook-link:create',
+      'playbook-link:list',
+      'playbook-link:revoke',
+      'playbook-run:list',
+      'playbook-schedule:create',
+      'playbook-schedule:delete',
+      'playbook-schedule:list',
+      'playbook-schedule:update',
+      'playbook-settings:read',
+      'playbook:delete',
+      'playbook:list',
+      'playbook:read',
+      'playbook:run',
+      'playbook:update',
+      'playbook:versions',
       'relationship:list',
+      'run:annotate',
+      'run:cancel',
+      'run:export',
+      'run:read',
       'schedule:preview',
       'schema:list',
       'schema:read',

@@ -58,15 +58,44 @@ const ACTION_GROUPS: Record<string, string> = {
   'ingest:records': 'graph-write',
   'schema:approve': 'schemas-approve',
   'schema:override': 'schemas-approve',
+  // Playbook object actions pass the tenant gate for every member; the playbook's own ACL decides next.
+  'playbook:list': 'playbooks-use',
+  'playbook-settings:read': 'playbooks-use',
+  'playbook:create': 'playbooks-author',
+  'playbook-settings:update': 'playbooks-configure',
+  'redaction-rule:list': 'playbooks-configure',
+  'redaction-rule:create': 'playbooks-configure',
+  'redaction-rule:delete': 'playbooks-configure',
+  'playbook:read': 'playbook-view',
+  'playbook:versions': 'playbook-view',
+  'playbook-run:list': 'playbook-view',
+  'run:read': 'playbook-view',
+  'run:export': 'playbook-view',
+  'playbook-schedule:list': 'playbook-view',
+  'playbook:run': 'playbook-run',
+  'run:cancel': 'playbook-run',
+  'run:annotate': 'playbook-run',
+  'playbook:update': 'playbook-edit',
+  'playbook-schedule:create': 'playbook-edit',
+  'playbook-schedule:update': 'playbook-edit',
+  'playbook-schedule:delete': 'playbook-edit',
+  'playbook:delete': 'playbook-admin',
+  'playbook-grant:list': 'playbook-admin',
+  'playbook-grant:create': 'playbook-admin',
+  'playbook-grant:update': 'playbook-admin',
+  'playbook-grant:delete': 'playbook-admin',
+  'playbook-link:create': 'playbook-admin',
+  'playbook-link:list': 'playbook-admin',
+  'playbook-link:revoke': 'playbook-admin',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve'],
-  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read'],
-  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write'],
-  viewer: ['self-service', 'notifications-own', 'graph-read'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'playbooks-configure'],
+  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'],
+  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author'],
+  viewer: ['self-service', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'],
 };
 const ROLES = Object.keys(GROUPS_BY_ROLE) as Role[];
 
