@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
 import { buildApp, type SummitApp } from './app.js';
 import { systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
@@ -9,7 +10,7 @@ import { createPgliteDatabase, createPostgresDatabase, openPglite, type Database
 import { ConflictError } from './platform/errors.js';
 import { assertAppRoleUsable, migrate } from './platform/migrations.js';
 import { INITIAL_TOKEN_NAME } from './modules/tenancy/index.js';
-import { defaultAutoReplayPolicy } from './platform/paths.js';
+import { defaultAutoReplayPolicy, serverRoot } from './platform/paths.js';
 import { createServer } from 'node:net';
 
 export type Store = { db: Database; dataDir: string; close: () => Promise<void> };
@@ -92,6 +93,12 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
       log.info({ tenantId: created.id, tokenFile: file }, 'created the demo tenant; its admin token is in the token file');
       const seeded = await summit.modules.graph.seedDemo({ tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId });
       log.info({ tenantId: created.id, ...seeded.stats, runs: seeded.runs.map((r) => r.status) }, 'seeded the demo graph');
+      const examples = await summit.modules.playbooks.playbooks.seed(
+        { tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId },
+        created.adminUserId,
+        await readExamplePlaybooks(log),
+      );
+      log.info({ tenantId: created.id, playbooks: examples }, 'saved the example playbooks in the demo tenant');
     } catch (error) {
       // Another replica created it first: that one wrote the token file.
       if (!(error instanceof ConflictError)) throw error;
@@ -106,6 +113,19 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
       'reissued the demo admin token into the token file and revoked the previous one',
     );
   }
+}
+
+/** The example playbooks shipped in examples/playbooks (absent from a trimmed install: then none). */
+async function readExamplePlaybooks(log: Logger): Promise<unknown[]> {
+  const dir = path.join(serverRoot, '..', 'examples', 'playbooks');
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    log.warn({ dir }, 'no example playbooks to seed the demo tenant with');
+    return [];
+  }
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as unknown));
 }
 
 export type Role = 'api' | 'worker' | 'all';

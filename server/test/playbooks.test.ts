@@ -78,7 +78,7 @@ describe('saving playbooks', () => {
     bad.steps[1] = { id: 'around', type: 'expand', depth: 9 } as never;
     const res = await acme.admin.post('/api/v1/playbooks', bad);
     expect(res.statusCode).toBe(400);
-    expect(problemOf(res).errors[0].path).toBe('body.steps[1].depth');
+    expect(problemOf(res).errors![0]!.path).toBe('body.steps[1].depth');
     const enrich = investigation('bad');
     enrich.steps.splice(3, 0, { id: 'enrich', type: 'enrich' } as never);
     const refused = await acme.admin.post('/api/v1/playbooks', enrich);
@@ -173,7 +173,7 @@ describe('running', () => {
   it('refuses unknown or mistyped parameters with 400 naming them', async () => {
     const res = await acme.admin.post(`/api/v1/playbooks/${playbookId}/runs`, { params: { depth: 'deep', colour: 'red' } });
     expect(res.statusCode).toBe(400);
-    const paths = problemOf(res).errors.map((e: { path: string }) => e.path);
+    const paths = problemOf(res).errors!.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['body.params.depth', 'body.params.colour']));
   });
 
@@ -340,7 +340,7 @@ describe('schedules', () => {
     const id = (await acme.admin.post('/api/v1/playbooks', investigation('scheduled-bad'))).json().id;
     const bad = await acme.admin.post(`/api/v1/playbooks/${id}/schedules`, { cron: '* * * * *', timezone: 'Mars/Olympus', params: { depth: 0 } });
     expect(bad.statusCode).toBe(400);
-    const paths = problemOf(bad).errors.map((e: { path: string }) => e.path);
+    const paths = problemOf(bad).errors!.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['body.timezone', 'body.params.depth']));
     const tooOften = await acme.admin.post(`/api/v1/playbooks/${id}/schedules`, { cron: '* * * * *', timezone: 'UTC' });
     expect(tooOften.statusCode).toBe(400);

@@ -127,7 +127,7 @@ objectFixtures['/api/v1/schemas/{id}/overrides'] = schemaFixture;
 // Playbooks: a playbook (its grants, runs, schedules and links stay empty if the attacker fails), a queued run, a
 // redaction rule.
 const PLAYBOOK = { steps: [{ id: 'find', type: 'search', types: ['malware'] }] };
-const playbookFixture = (body?: unknown) => async (tenant: TestTenant): Promise<ObjectFixture> => {
+const playbookFixture = (body?: Record<string, unknown>) => async (tenant: TestTenant): Promise<ObjectFixture> => {
   const id = (await tenant.admin.post('/api/v1/playbooks', { ...PLAYBOOK, name: `p-${randomUUID()}` })).json().id as string;
   return {
     id,
@@ -139,7 +139,7 @@ const playbookFixture = (body?: unknown) => async (tenant: TestTenant): Promise<
     },
   };
 };
-const playbookBodies: Record<string, unknown> = {
+const playbookBodies: Record<string, Record<string, unknown>> = {
   '': { description: 'changed by another tenant' },
   '/grants': { subject: { type: 'role', id: 'viewer' }, permission: 'view' },
   '/grants/{grantId}': { permission: 'admin' },

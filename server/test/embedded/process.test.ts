@@ -78,6 +78,24 @@ describe('summit serve on the embedded store', () => {
       const actors = await (await fetch(`${server.url}/api/v1/entities?type=threat-actor`, { headers: bearer(token) })).json();
       expect(actors.items.length).toBeGreaterThan(0);
 
+      // ... and the example playbooks, which run on it with their defaults and find something.
+      const playbooks = (await (await fetch(`${server.url}/api/v1/playbooks`, { headers: bearer(token) })).json()).items;
+      expect(playbooks.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['C2 infrastructure of a campaign', 'Corroborated indicators', 'Incident triage']));
+      const c2 = playbooks.find((p: { name: string }) => p.name === 'C2 infrastructure of a campaign');
+      const started = await fetch(`${server.url}/api/v1/playbooks/${c2.id}/runs`, {
+        method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ params: {} }),
+      });
+      expect(started.status).toBe(202);
+      const { runId } = await started.json();
+      let run: { status: string; results: { report: { sections: { rows: unknown[] }[] }; highlights: unknown[] } } | undefined;
+      for (let i = 0; i < 300 && !['succeeded', 'failed'].includes(run?.status ?? ''); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        run = await (await fetch(`${server.url}/api/v1/runs/${runId}`, { headers: bearer(token) })).json();
+      }
+      expect(run?.status).toBe('succeeded');
+      expect(run!.results.report.sections.reduce((n, s) => n + s.rows.length, 0)).toBeGreaterThan(0);
+      expect(run!.results.highlights.length).toBeGreaterThan(0);
+
       const refused = cli(['tenant', 'list']);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('in use by a running Summit process');

@@ -5,6 +5,7 @@ import { isUniqueViolation, type Database, type Sql } from '../../platform/db.js
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { UserCtx } from '../../platform/request-context.js';
+import type { Actor } from '../../platform/context.js';
 import { z } from 'zod';
 import type { AuditService } from '../audit/index.js';
 import type { PlaybookAccess } from './access.js';
@@ -210,7 +211,31 @@ export function createPlaybookService(deps: { db: Database; clock: Clock; audit:
     });
   }
 
-  return { load, create, update, get, list, remove, versions, listGrants, createGrant, updateGrant, deleteGrant };
+  /**
+   * Saves definitions owned by a user on behalf of a system actor (the demo tenant's example playbooks), skipping
+   * any whose name is taken. Each is validated like any save.
+   */
+  async function seed(scope: { tenantId: string; actor: Actor; requestId: string | null }, ownerId: string, definitions: unknown[]) {
+    const saved: string[] = [];
+    for (const input of definitions) {
+      const definition = checkDefinition(input);
+      const now = clock.now();
+      await db.withTenant(scope.tenantId, async (tx) => {
+        const { rows } = await tx.query(`select 1 from playbooks where tenant_id = $1 and lower(name) = lower($2)`, [scope.tenantId, definition.name]);
+        if (rows.length) return;
+        const playbook = await playbookRepo.insert(tx, {
+          tenantId: scope.tenantId, id: uuidv7(), name: definition.name, description: definition.description ?? '',
+          tags: definition.tags ?? [], ownerId, createdAt: now,
+        });
+        await playbookRepo.insertVersion(tx, scope.tenantId, { playbookId: playbook.id, version: 1, definition, createdBy: ownerId, createdAt: now });
+        await audit.record(tx, scope, { action: 'playbook.create', target: { type: 'playbook', id: playbook.id }, after: { name: playbook.name, version: 1, seeded: true } });
+        saved.push(playbook.name);
+      });
+    }
+    return saved;
+  }
+
+  return { load, create, update, get, list, remove, versions, listGrants, createGrant, updateGrant, deleteGrant, seed };
 }
 
 export type PlaybookService = ReturnType<typeof createPlaybookService>;
