@@ -243,6 +243,33 @@ describe('running', () => {
     expect((await acme.admin.post(`/api/v1/runs/${runId}/cancel`)).statusCode).toBe(409);
   });
 
+  it('stops a running run that was asked to cancel, keeping its trace so far', async () => {
+    await t.summit.modules.jobs.stopWorkers();
+    let queued: { runId: string };
+    try {
+      queued = (await acme.admin.post(`/api/v1/playbooks/${playbookId}/runs`, { params: {} })).json();
+      // As if a worker had picked it up: a cancel now is a request the runner must honour.
+      await t.db.withTenant(acme.id, (tx) => tx.query(`update playbook_runs set status = 'running' where id = $1`, [queued.runId]));
+      const requested = await acme.admin.post(`/api/v1/runs/${queued.runId}/cancel`);
+      expect(requested.json().status).toBe('running');
+    } finally {
+      t.summit.modules.jobs.startWorkers();
+    }
+    const run = await runToEnd(acme, queued!.runId);
+    expect(run.status).toBe('cancelled');
+    expect(run.results).toBeNull();
+  });
+
+  it('answers 429 past the tenant\'s daily run limit', async () => {
+    const tenant = await t.createTenant();
+    await tenant.admin.send('PUT', '/api/v1/playbook-settings', { limits: { maxRunsPerDay: 2 } });
+    const id = (await tenant.admin.post('/api/v1/playbooks', investigation('daily'))).json().id;
+    for (let i = 0; i < 2; i++) await runToEnd(tenant, (await tenant.admin.post(`/api/v1/playbooks/${id}/runs`, { params: {} })).json().runId);
+    const third = await tenant.admin.post(`/api/v1/playbooks/${id}/runs`, { params: {} });
+    expect(third.statusCode).toBe(429);
+    expect(problemOf(third).detail).toMatch(/daily limit \(2\)/);
+  });
+
   it('answers 429 past the tenant\'s concurrent-run limit and says which limit', async () => {
     const tenant = await t.createTenant();
     await tenant.admin.send('PUT', '/api/v1/playbook-settings', { limits: { maxConcurrentRuns: 1 } });

@@ -281,6 +281,8 @@ export function createRunService(deps: {
     if (!prepared) return;
 
     const controller = new AbortController();
+    // Cancelled while a worker that had started it was lost: the retry stops at once.
+    if (prepared.run.cancelRequested) controller.abort();
     running.set(runId, controller);
     const poll = setInterval(() => {
       db.withTenant(ctx.tenantId, (tx) => runRepo.cancelRequested(tx, ctx.tenantId, runId))
