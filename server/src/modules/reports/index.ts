@@ -24,3 +24,5 @@ export { MAX_PATTERN_LENGTH, redactionRuleSchema, validateRedactionPattern } fro
 export { redact, type RedactionResult } from './redact.js';
 export { renderMarkdown, type MarkdownExport } from './markdown.js';
 export { renderPdf, type PdfExport } from './pdf.js';
+/** How a value is written into the Markdown export (escaped): search an export for this form as well as the raw one. */
+export { escapeInline as escapeMarkdownText } from './markdown-escape.js';
