@@ -138,6 +138,8 @@ describe('users', () => {
       'export:stix',
       'graph:neighbors',
       'graph:paths',
+      'indicator:export',
+      'indicator:list',
       'ingest:read',
       'me:read',
       'notification:list',
@@ -169,9 +171,15 @@ describe('users', () => {
       'schedule:preview',
       'schema:list',
       'schema:read',
+      'suppression-rule:list',
+      'suppression:list',
+      'ti-budget:list',
+      'ti-scoring:read',
+      'ti-usage:read',
       'token:create',
       'token:list',
       'token:revoke',
+      'warninglist:list',
     ]);
   });
 });

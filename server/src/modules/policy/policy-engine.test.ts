@@ -87,15 +87,31 @@ const ACTION_GROUPS: Record<string, string> = {
   'playbook-link:create': 'playbook-admin',
   'playbook-link:list': 'playbook-admin',
   'playbook-link:revoke': 'playbook-admin',
+  'indicator:list': 'ti-read',
+  'indicator:export': 'ti-read',
+  'ti-scoring:read': 'ti-read',
+  'suppression-rule:list': 'ti-read',
+  'suppression:list': 'ti-read',
+  'warninglist:list': 'ti-read',
+  'ti-budget:list': 'ti-read',
+  'ti-usage:read': 'ti-read',
+  'suppression-rule:create': 'ti-analyze',
+  'suppression-rule:update': 'ti-analyze',
+  'suppression-rule:delete': 'ti-analyze',
+  'ti:enrich': 'ti-analyze',
+  'ti-scoring:update': 'ti-admin',
+  'warninglist:update': 'ti-admin',
+  'ti-budget:update': 'ti-admin',
+  'ti-budget:override': 'ti-admin',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'playbooks-configure'],
-  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'],
-  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author'],
-  viewer: ['self-service', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'playbooks-configure', 'ti-read', 'ti-analyze', 'ti-admin'],
+  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read'],
+  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'ti-read', 'ti-analyze'],
+  viewer: ['self-service', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read'],
 };
 const ROLES = Object.keys(GROUPS_BY_ROLE) as Role[];
 
