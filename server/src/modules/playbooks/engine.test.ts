@@ -252,9 +252,20 @@ describe('runPlaybook: limits, failures and cancellation', () => {
     expect(outcome.status).toBe('succeeded');
     expect(outcome.results.outputs.all).toEqual([strong.id, campaign.id]);
     expect(outcome.trace[0]!.warnings[0]).toContain('row limit of 2');
-    expect(outcome.results.outputs.more).toHaveLength(2);
+    // The two inputs fill the row limit, so the walk gets no room and says so.
+    expect(outcome.results.outputs.more).toEqual([strong.id, campaign.id]);
+    expect(reader.calls.expandLimits).toEqual([]);
+    expect(outcome.trace[1]!.warnings.join(' ')).toContain('to stay within the row limit of 2');
+  });
+
+  it('gives an expansion the room left under the row limit after its input', async () => {
+    const reader = memoryReader();
+    const def = definition({ name: 'x', steps: [searchCampaign, { id: 'more', type: 'expand', depth: 2, limit: 100 }] });
+    const outcome = await runPlaybook(def, {}, reader, options({ rowLimit: 3 }));
     expect(reader.calls.expandLimits).toEqual([2]);
-    expect(outcome.trace[1]!.warnings.join(' ')).toContain('row limit of 2');
+    expect(outcome.results.outputs.more).toHaveLength(3);
+    expect(outcome.results.outputs.more![0]).toBe(campaign.id);
+    expect(outcome.trace[1]!.warnings).toEqual([expect.stringContaining('to stay within the row limit of 3')]);
   });
 
   it('warns when a search hits its own limit', async () => {

@@ -238,13 +238,19 @@ async function runSearch(step: SearchStep, state: State, signal: AbortSignal): P
 
 async function runExpand(step: ExpandStep, input: string[], state: State, signal: AbortSignal): Promise<StepResult & { ids: string[] }> {
   const warnings: string[] = [];
-  const limit = Math.min(typeof step.limit === 'number' ? step.limit : DEFAULTS.expandLimit, state.options.rowLimit);
-  const depth = typeof step.depth === 'number' ? step.depth : DEFAULTS.expandDepth;
-  const found = input.length
-    ? await state.reader.expand(input, { relationshipTypes: step.relationshipTypes as string[] | undefined, entityTypes: step.entityTypes as string[] | undefined, depth, limit }, signal)
-    : { ids: [], truncated: false };
-  if (found.truncated) warnings.push(`the expansion stopped after visiting ${limit} entities: lower depth, name relationshipTypes, or raise limit`);
   const keepInput = step.includeInput !== false;
+  const stepLimit = typeof step.limit === 'number' ? step.limit : DEFAULTS.expandLimit;
+  // The input the output keeps takes up room under the row limit; the walk gets what is left.
+  const limit = Math.min(stepLimit, state.options.rowLimit - (keepInput ? input.length : 0));
+  const depth = typeof step.depth === 'number' ? step.depth : DEFAULTS.expandDepth;
+  const found = input.length && limit > 0
+    ? await state.reader.expand(input, { relationshipTypes: step.relationshipTypes as string[] | undefined, entityTypes: step.entityTypes as string[] | undefined, depth, limit }, signal)
+    : { ids: [], truncated: input.length > 0 };
+  if (found.truncated) {
+    warnings.push(limit < stepLimit
+      ? `the expansion stopped after visiting ${Math.max(limit, 0)} entities to stay within the row limit of ${state.options.rowLimit}: lower depth or name relationshipTypes`
+      : `the expansion stopped after visiting ${limit} entities: lower depth, name relationshipTypes, or raise limit`);
+  }
   const ids = capped([...new Set([...(keepInput ? input : []), ...found.ids])], state.options.rowLimit, warnings, 'the expansion reached');
   await ensureEntities(ids, state, signal);
   return { inputCount: input.length, outputCount: ids.length, warnings, ids };

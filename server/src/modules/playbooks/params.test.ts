@@ -102,6 +102,10 @@ describe('resolveParams', () => {
     expect(resolveParams(declared, { n: 'forty' }, { fromStrings: true }).ok).toBe(false);
   });
 
+  it('refuses params that are not an object', () => {
+    for (const given of [null, [], 'depth=2']) expect(errorsOf(resolveParams([], given as never))[0]!.path).toBe('params');
+  });
+
   it('checks defaults like given values', () => {
     expect(errorsOf(resolveParams([p({ name: 'n', type: 'integer', default: 'two' })], {}))[0]!.path).toBe('params.n');
   });

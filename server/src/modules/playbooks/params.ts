@@ -177,6 +177,9 @@ export function resolveParams(
   given: Record<string, unknown>,
   options: { fromStrings?: boolean } = {},
 ): ResolveParamsResult {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    return { ok: false, errors: [{ path: 'params', message: 'params must be an object mapping parameter names to values, e.g. {"depth": 2}' }] };
+  }
   const errors: ParamError[] = [];
   const byName = new Map(declared.map((p) => [p.name, p]));
   const unknown = Object.keys(given).filter((name) => !byName.has(name));
