@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { registerPlaybookCommands } from './cli-playbooks.js';
 import { buildApp, type SummitApp } from './app.js';
 import { systemClock } from './platform/clock.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
@@ -151,6 +152,12 @@ export function createCli(): Command {
       );
       if (!result.ok) process.exitCode = 1;
     });
+
+  registerPlaybookCommands(program, {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+  });
   return program;
 }
 
@@ -158,6 +165,9 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await createCli().parseAsync(argv);
   } catch (error) {
+    // Commands that override commander's exits (summit playbook …) throw its errors, already printed: a usage error
+    // exits 2, help 0.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof AppError) fail(error.message);
     const { code, syscall } = error as NodeJS.ErrnoException;
     if (syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES')) {
