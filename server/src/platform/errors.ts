@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'gone'
   | 'locked'
   | 'quota_exceeded'
+  | 'budget_exhausted'
   | 'upstream_failed'
   | 'unavailable';
 
@@ -68,6 +69,12 @@ export class QuotaExceededError extends AppError {
     super('quota_exceeded', message, details);
   }
 }
+/** A monthly spending budget (threat-intel enrichment) is used up; details say which, how much, and when it resets. */
+export class BudgetExhaustedError extends AppError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('budget_exhausted', message, details);
+  }
+}
 export class UpstreamError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('upstream_failed', message, undefined, options);
@@ -83,6 +90,7 @@ export const statusByCode: Record<ErrorCode, number> = {
   gone: 410,
   locked: 423,
   quota_exceeded: 429,
+  budget_exhausted: 429,
   upstream_failed: 502,
   unavailable: 503,
 };
