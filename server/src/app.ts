@@ -21,6 +21,7 @@ import {
 } from './modules/policy/index.js';
 import { createTenancyModule, registerTenancyRoutes } from './modules/tenancy/index.js';
 import { createPlaybooksModule } from './modules/playbooks/index.js';
+import { createTiModule } from './modules/ti/index.js';
 import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
@@ -105,6 +106,7 @@ export async function buildApp(deps: AppDeps) {
     raise: notifications.raise,
     secret: deps.secret,
   });
+  const tiModule = createTiModule({ db, clock, audit, jobs });
   const tenancy = createTenancyModule({
     db,
     clock,
@@ -136,6 +138,7 @@ export async function buildApp(deps: AppDeps) {
   jobsModule.registerRoutes(app);
   graphModule.registerRoutes(app);
   playbooksModule.registerRoutes(app);
+  tiModule.registerRoutes(app);
   registerDlqDepthGauge(metrics.registry, db);
 
   await jobs.start();
@@ -144,7 +147,7 @@ export async function buildApp(deps: AppDeps) {
     await jobs.stop();
   });
   await app.ready();
-  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule }, metrics };
+  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule, ti: tiModule }, metrics };
 }
 
 export type SummitApp = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../platform/clock.js';
+import type { Database } from '../../platform/db.js';
+import type { JobQueue } from '../../platform/jobs/job-queue.js';
+import type { AuditService } from '../audit/index.js';
+import { createTiScoringModule } from './scoring.module.js';
+
+export { RESCORE_JOB } from './scoring.service.js';
+export type { RescoreCounts } from './rescore.js';
+
+/**
+ * Threat intel: scoring and suppression (scoring.module.ts), enrichment and budgets (enrichment.module.ts).
+ * Other modules call `rescore(tx, tenantId, entityIds?)` after ingest or a sighting.
+ */
+export function createTiModule(deps: { db: Database; clock: Clock; audit: AuditService; jobs: JobQueue }) {
+  const scoring = createTiScoringModule(deps);
+  return {
+    scoring,
+    rescore: scoring.rescore,
+    registerRoutes: (app: FastifyInstance) => {
+      scoring.registerRoutes(app);
+    },
+  };
+}
+
+export type TiModule = ReturnType<typeof createTiModule>;
