@@ -168,6 +168,53 @@ objectFixtures['/api/v1/redaction-rules/{id}'] = async (tenant) => {
   const id = (await tenant.admin.post('/api/v1/redaction-rules', { name: `r-${randomUUID()}`, rule: { kind: 'tlp', tlp: ['red'] } })).json().id as string;
   return { id, exists: async () => (await tenant.admin.get('/api/v1/redaction-rules')).json().items.some((r: { id: string }) => r.id === id) };
 };
+objectFixtures['/api/v1/ti/suppression-rules/{id}'] = async (tenant) => {
+  const res = await tenant.admin.post('/api/v1/ti/suppression-rules', { name: `s-${randomUUID()}`, action: 'suppress', reason: 'fixture', match: { maxScore: 10 } });
+  const id = res.json().id as string;
+  return {
+    id,
+    body: { enabled: false },
+    exists: async () => {
+      const rule = await tenant.admin.get(`/api/v1/ti/suppression-rules/${id}`);
+      return rule.statusCode === 200 && rule.json().enabled === true;
+    },
+  };
+};
+// Warninglists are a catalogue shared by every tenant; what is per tenant is whether each is enabled, so another
+// tenant's PUT changes only its own setting (ti-suppression.test.ts checks that isolation). The cross-tenant probe
+// here uses a name that is not a list (404), and checks the victim's enabled list stays enabled.
+objectFixtures['/api/v1/ti/warninglists/{name}'] = async (tenant) => {
+  await tenant.admin.send('PUT', '/api/v1/ti/warninglists/special-purpose-ipv4', { enabled: true });
+  return {
+    id: `no-such-list-${randomUUID().slice(0, 8)}`,
+    body: { enabled: false },
+    exists: async () => (await tenant.admin.get('/api/v1/ti/warninglists')).json().items.some((l: { name: string; enabled: boolean }) => l.name === 'special-purpose-ipv4' && l.enabled),
+  };
+};
+
+// Threat intel enrichment: a tenant-configured HTTP provider (its budget and overrides stay untouched if the
+// attacker fails), and an enrichment job.
+const tiProviderFixture = async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const name = `p-${randomUUID().slice(0, 8)}`;
+  await tenant.admin.post('/api/v1/ti/providers', { name, baseUrl: 'http://127.0.0.1:9/', costCents: 1, ratePerMinute: 60 });
+  return {
+    id: name,
+    body: { maxCalls: 1, maxCostCents: 1, costCents: 99, extraCalls: 5, reason: 'another tenant tries' },
+    exists: async () => {
+      const budget = (await tenant.admin.get('/api/v1/ti/budgets')).json().items.find((b: { provider: string }) => b.provider === name);
+      const provider = (await tenant.admin.get('/api/v1/ti/providers')).json().items.find((p: { name: string }) => p.name === name);
+      return budget?.budget === null && budget.overrides.length === 0 && provider?.costCents === 1;
+    },
+  };
+};
+for (const path of ['/api/v1/ti/budgets/{provider}', '/api/v1/ti/budgets/{provider}/overrides', '/api/v1/ti/providers/{provider}']) {
+  objectFixtures[path] = tiProviderFixture;
+}
+objectFixtures['/api/v1/ti/enrichments/{id}'] = async (tenant) => {
+  const entity = (await tenant.admin.post('/api/v1/entities', { type: 'domain-name', value: `${randomUUID().slice(0, 8)}.example.com` })).json().id as string;
+  const id = (await tenant.admin.post('/api/v1/ti/enrich', { provider: 'local', indicatorIds: [entity] })).json().jobIds[0] as string;
+  return { id, exists: async () => (await tenant.admin.get(`/api/v1/ti/enrichments/${id}`)).statusCode === 200 };
+};
 
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
