@@ -126,14 +126,15 @@ export function createBudgetService(deps: {
    */
   async function reserve(scope: RaiseScope, provider: PricedProvider, ref: { jobId: string; entityId: string }): Promise<Reservation> {
     return db.withTenant(scope.tenantId, async (tx) => {
-      const existing = await budgetRepo.ledgerEntry(tx, scope.tenantId, ref.jobId, ref.entityId);
-      if (existing?.status === 'reserved') return { kind: 'reserved', ledgerId: existing.id };
-      if (existing?.status === 'committed') return { kind: 'settled' };
-      // A released entry (the provider never answered) is taken again below, through the caps like a new one.
       const now = clock.now();
       const timeZone = await budgetRepo.timeZone(tx, scope.tenantId);
       const month = monthOf(now, timeZone);
       const locked = await budgetRepo.lockUsage(tx, scope.tenantId, provider.name, month);
+      // Read under the lock, so a retry racing its own first attempt finds that attempt's reservation.
+      const existing = await budgetRepo.ledgerEntry(tx, scope.tenantId, ref.jobId, ref.entityId);
+      if (existing?.status === 'reserved') return { kind: 'reserved', ledgerId: existing.id };
+      if (existing?.status === 'committed') return { kind: 'settled' };
+      // A released entry (the provider never answered) is taken again below, through the caps like a new one.
       const before = statusOf(provider, await snapshot(tx, scope.tenantId, provider.name, now, locked), now);
       if (!decideReservation(before.effective, before.usage, provider.costCents).allowed) {
         await notifyIfDue(tx, scope, before, locked);

@@ -38,7 +38,12 @@ export function createEnrichmentJob(deps: {
    * Puts the job to sleep until wakeAt with the entities still to do. Decided under the usage row's lock (the one
    * overrides take), re-checking the budget: an override that committed meanwhile means carrying on instead.
    */
-  async function sleepUntil(ctx: JobContext, provider: EnrichmentProvider, remaining: string[], wakeAt: Date, reason: string, budgetBlocked: boolean): Promise<boolean> {
+  async function sleepUntil(
+    ctx: JobContext,
+    provider: EnrichmentProvider,
+    wait: { remaining: string[]; wakeAt: Date; reason: string; budgetBlocked: boolean; lookedUp: number },
+  ): Promise<boolean> {
+    const { remaining, wakeAt, reason, budgetBlocked } = wait;
     return db.withTenant(ctx.tenantId, async (tx) => {
       if (budgetBlocked) {
         await budgets.lockCurrentUsage(tx, ctx.tenantId, provider.name);
@@ -50,7 +55,7 @@ export function createEnrichmentJob(deps: {
         startAfter: wakeAt,
         replayOf: { jobId: ctx.jobId, idempotencyKey: ctx.idempotencyKey, errors: [], replays: 0 },
       });
-      await enrichmentRepo.setJobState(tx, ctx.tenantId, ctx.jobId, { status: 'waiting', at: clock.now(), waitUntil: wakeAt, waitReason: reason });
+      await enrichmentRepo.setJobState(tx, ctx.tenantId, ctx.jobId, { status: 'waiting', at: clock.now(), waitUntil: wakeAt, waitReason: reason, lookedUp: wait.lookedUp });
       return true;
     });
   }
@@ -73,10 +78,7 @@ export function createEnrichmentJob(deps: {
       if (reservation.kind === 'settled') continue;
       if (reservation.kind === 'blocked') {
         const remaining = indicators.slice(i).map((x) => x.entityId);
-        if (await sleepUntil(ctx, provider, remaining, reservation.wakeAt, 'budget_exhausted', true)) {
-          await bump(ctx, done);
-          return;
-        }
+        if (await sleepUntil(ctx, provider, { remaining, wakeAt: reservation.wakeAt, reason: 'budget_exhausted', budgetBlocked: true, lookedUp: done })) return;
         i--; // an override arrived between the refusal and the decision to wait: try this entity again
         continue;
       }
@@ -90,8 +92,8 @@ export function createEnrichmentJob(deps: {
         if (charged) continue; // the provider refused this one lookup for good; the others go on
         if (error instanceof LookupError && error.retryAfterMs !== null) {
           const remaining = indicators.slice(i).map((x) => x.entityId);
-          await sleepUntil(ctx, provider, remaining, new Date(clock.now().getTime() + error.retryAfterMs), 'rate_limited', false);
-          await bump(ctx, done);
+          const wakeAt = new Date(clock.now().getTime() + error.retryAfterMs);
+          await sleepUntil(ctx, provider, { remaining, wakeAt, reason: 'rate_limited', budgetBlocked: false, lookedUp: done });
           return;
         }
         await bump(ctx, done);
