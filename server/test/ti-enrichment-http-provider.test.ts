@@ -14,13 +14,14 @@ type Seen = { url: string; apiKey: string | undefined };
 let server: Server;
 let baseUrl: string;
 const seen: Seen[] = [];
-let script: Array<(req: IncomingMessage) => { status: number; headers?: Record<string, string>; body?: unknown }> = [];
+type Answer = { status: number; headers?: Record<string, string>; body?: unknown };
+let script: Array<(req: IncomingMessage) => Answer> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ url: req.url!, apiKey: req.headers['x-api-key'] as string | undefined });
-    const next = script.shift() ?? (() => ({ status: 200, body: { verdict: 'benign' } }));
-    const answer = next(req);
+    const next = script.shift();
+    const answer: Answer = next ? next(req) : { status: 200, body: { verdict: 'benign' } };
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   });
