@@ -1,4 +1,5 @@
 import type { Sql } from '../../platform/db.js';
+import type { SightingRow } from './relationship.repo.js';
 import type { NormalizedEntity, Tlp } from './stix/model.js';
 
 export type EntityRow = {
@@ -20,6 +21,21 @@ export type EntityRow = {
 export const ENTITY_COLS = `tenant_id as "tenantId", id, stix_id as "stixId", type, key, name, properties, confidence, tlp,
   first_seen as "firstSeen", last_seen as "lastSeen", created_at as "createdAt", modified_at as "modifiedAt"`;
 
+/**
+ * A timestamptz as JavaScript's Date#toISOString writes it (UTC, milliseconds, `Z`): to_char truncates microseconds
+ * as the drivers do when they build a Date, so both ways give the same text.
+ */
+export const isoSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The select list that turns an entity row of alias `e` into the fields of toEntityDto (graph.dto.ts), for responses
+ * the database writes as JSON itself (the neighbourhood, via row_to_json): the same fields, in the same order, with
+ * the same text for every value.
+ */
+export const entityDtoColumnsSql = (e: string) => `${e}.id, ${e}.stix_id as "stixId", ${e}.type, ${e}.key, ${e}.name, ${e}.properties,
+  ${e}.confidence, ${e}.tlp, ${isoSql(`${e}.first_seen`)} as "firstSeen", ${isoSql(`${e}.last_seen`)} as "lastSeen",
+  ${isoSql(`${e}.created_at`)} as "createdAt", ${isoSql(`${e}.modified_at`)} as "modifiedAt"`;
+
 export type EntityFilter = {
   type?: string[];
   q?: string;
@@ -32,6 +48,12 @@ export type EntityFilter = {
 };
 
 export type Provenance = { source: string; runId: string | null; originalId: string | null; confidence: number | null; at: Date };
+
+/** An entity with every provenance row and its latest sightings, as GET /entities/{id} shows it. */
+export type EntityDetailRow = EntityRow & { provenance: Provenance[]; sightings: SightingRow[] };
+
+/** Timestamps inside json come back as ISO strings (with microseconds and an offset); rows elsewhere carry Dates. */
+const asDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
 
 export const entityRepo = {
   /**
@@ -57,6 +79,37 @@ export const entityRepo = {
   async get(tx: Sql, tenantId: string, id: string): Promise<EntityRow | null> {
     const { rows } = await tx.query<EntityRow>(`select ${ENTITY_COLS} from entities where tenant_id = $1 and id = $2`, [tenantId, id]);
     return rows[0] ?? null;
+  },
+  /**
+   * The entity, its provenance (oldest assertion first) and its latest `sightingLimit` sightings in one statement:
+   * one round trip where three separate reads would take three.
+   */
+  async getDetail(tx: Sql, tenantId: string, id: string, sightingLimit: number): Promise<EntityDetailRow | null> {
+    type Raw = EntityRow & {
+      provenance: Array<Omit<Provenance, 'at'> & { at: string }>;
+      sightings: Array<Omit<SightingRow, 'firstSeen' | 'lastSeen' | 'createdAt'> & { firstSeen: string | null; lastSeen: string | null; createdAt: string }>;
+    };
+    const { rows } = await tx.query<Raw>(
+      `select ${ENTITY_COLS},
+         coalesce((select json_agg(json_build_object('source', p.source, 'runId', p.ingest_run_id, 'originalId', p.original_id,
+                                                     'confidence', p.confidence, 'at', p.asserted_at) order by p.asserted_at, p.source)
+                     from provenance p where p.tenant_id = e.tenant_id and p.subject_kind = 'entity' and p.subject_id = e.id), '[]') as provenance,
+         coalesce((select json_agg(json_build_object('id', s.id, 'stixId', s.stix_id, 'entityId', s.entity_id, 'count', s.count,
+                                                     'firstSeen', s.first_seen, 'lastSeen', s.last_seen, 'whereSighted', s.where_sighted,
+                                                     'truePositive', s.true_positive, 'confidence', s.confidence, 'createdAt', s.created_at)
+                            order by s.last_seen desc nulls last, s.id)
+                     from (select * from sightings where tenant_id = e.tenant_id and entity_id = e.id
+                            order by last_seen desc nulls last, id limit $3) s), '[]') as sightings
+         from entities e where e.tenant_id = $1 and e.id = $2`,
+      [tenantId, id, sightingLimit],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ...row,
+      provenance: row.provenance.map((p) => ({ ...p, at: new Date(p.at) })),
+      sightings: row.sightings.map((s) => ({ ...s, firstSeen: asDate(s.firstSeen), lastSeen: asDate(s.lastSeen), createdAt: new Date(s.createdAt) })),
+    };
   },
   async getMany(tx: Sql, tenantId: string, ids: string[]): Promise<EntityRow[]> {
     if (!ids.length) return [];

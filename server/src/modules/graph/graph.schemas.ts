@@ -64,6 +64,12 @@ export const relationshipSchema = z.object({
   modifiedAt: z.iso.datetime(),
 });
 export const edgeSchema = z.object({ id: z.uuid(), type: z.string(), sourceId: z.uuid(), targetId: z.uuid() });
+export const neighbourhoodSchema = z.object({
+  rootId: z.uuid(),
+  nodes: z.array(entitySchema).describe('The start first, then nodes in the order the walk met them.'),
+  edges: z.array(edgeSchema).describe('Relationships whose both ends are among the nodes, in the order the walk met them.'),
+  truncated: z.boolean().describe('true when the limit (or the per-hop edge budget) cut the walk short: there is more.'),
+});
 
 export const createEntityBody = z.object({
   type: entityType,

@@ -12,9 +12,11 @@ import { toEntityDto, toProvenanceDto, toRelationshipDto, toSightingDto } from '
 import { relationshipRepo } from './relationship.repo.js';
 import { SCO_TYPES, TLP_MARKING_IDS, type EntityType, type RelationshipType, type Tlp } from './stix/model.js';
 import { normalizeStixObject } from './stix/parse.js';
-import { neighbourhood, shortestPaths } from './traversal.js';
+import { neighbourhoodJson, shortestPaths, type NeighbourhoodOptions } from './traversal.js';
 
 const cursorShape = z.object({ id: z.uuid() });
+/** How many sightings GET /entities/{id} shows (the latest). */
+const LATEST_SIGHTINGS = 20;
 
 export type CreateEntityInput = {
   type: EntityType;
@@ -101,17 +103,14 @@ export function createGraphService(deps: { db: Database; clock: Clock; audit: Pi
   }
 
   async function getEntity(ctx: TenantCtx, id: string) {
-    return db.withTenant(ctx.tenantId, async (tx) => {
-      const entity = await mustGet(tx, ctx, id);
-      const provenance = await entityRepo.provenanceOf(tx, ctx.tenantId, 'entity', id);
-      const sightings = await relationshipRepo.sightingsOf(tx, ctx.tenantId, id, 20);
-      return {
-        ...toEntityDto(entity),
-        provenance: provenance.map(toProvenanceDto),
-        sources: [...new Set(provenance.map((p) => p.source))],
-        sightings: sightings.map(toSightingDto),
-      };
-    });
+    const detail = await db.withTenant(ctx.tenantId, (tx) => entityRepo.getDetail(tx, ctx.tenantId, id, LATEST_SIGHTINGS));
+    if (!detail) throw new NotFoundError('Entity', id);
+    return {
+      ...toEntityDto(detail),
+      provenance: detail.provenance.map(toProvenanceDto),
+      sources: [...new Set(detail.provenance.map((p) => p.source))],
+      sightings: detail.sightings.map(toSightingDto),
+    };
   }
 
   async function updateEntity(
@@ -209,16 +208,14 @@ export function createGraphService(deps: { db: Database; clock: Clock; audit: Pi
     });
   }
 
-  async function neighbors(ctx: TenantCtx, id: string, query: { depth: number; limit: number; types?: string[]; relationshipTypes?: string[] }) {
-    return db.withTenant(ctx.tenantId, async (tx) => {
-      await mustGet(tx, ctx, id);
-      const found = await neighbourhood(tx, ctx.tenantId, id, query);
-      let nodes = await entityRepo.getMany(tx, ctx.tenantId, found.nodeIds);
-      if (query.types?.length) nodes = nodes.filter((n) => n.id === id || query.types!.includes(n.type));
-      const kept = new Set(nodes.map((n) => n.id));
-      const edges = found.edges.filter((e) => kept.has(e.sourceId) && kept.has(e.targetId));
-      return { rootId: id, nodes: nodes.map(toEntityDto), edges, truncated: found.truncated };
-    });
+  /**
+   * The neighbourhood response as JSON text, written by the database in the walk's own statement (see
+   * traversal.ts): one round trip, and a response of 200 nodes is neither parsed into rows nor re-serialised here.
+   */
+  async function neighbors(ctx: TenantCtx, id: string, query: NeighbourhoodOptions): Promise<string> {
+    const body = await db.withTenant(ctx.tenantId, (tx) => neighbourhoodJson(tx, ctx.tenantId, id, query));
+    if (body === null) throw new NotFoundError('Entity', id);
+    return body;
   }
 
   async function paths(ctx: TenantCtx, query: { from: string; to: string; maxDepth: number; maxPaths: number }) {
