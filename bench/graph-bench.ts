@@ -181,8 +181,9 @@ export function statementKey(text: string): string {
 
 /**
  * Wraps a Database so every statement a service sends through its transaction handle is counted and timed (from
- * the caller's side: the round trip). The transactions' own begin/set_config/set role/commit are issued inside
- * db.ts and are not seen here; they are counted as transactions. Off (the default) it only forwards calls.
+ * the caller's side: the round trip). The transactions' own framing (begin with the tenant scope, commit) is issued
+ * inside db.ts and is not seen here; transactions are counted instead (a system-scope autocommit lookup is not a
+ * transaction). Off (the default) it only forwards calls.
  */
 export function profiledDatabase(inner: Database) {
   const stats = new Map<string, { count: number; totalMs: number }>();
@@ -191,12 +192,12 @@ export function profiledDatabase(inner: Database) {
   let recording: Array<{ scope: 'tenant' | 'system'; sql: string }> | null = null;
 
   const wrap = (tx: Sql, scope: 'tenant' | 'system'): Sql => ({
-    async query(text, params) {
+    async query(text, params, options) {
       if (recording) recording.push({ scope, sql: statementKey(text) });
-      if (!profiling) return tx.query(text, params);
+      if (!profiling) return tx.query(text, params, options);
       const started = performance.now();
       try {
-        return await tx.query(text, params);
+        return await tx.query(text, params, options);
       } finally {
         const key = statementKey(text);
         const figure = stats.get(key) ?? { count: 0, totalMs: 0 };
@@ -214,9 +215,9 @@ export function profiledDatabase(inner: Database) {
       if (profiling) transactions.tenant++;
       return inner.withTenant(tenantId, (tx) => fn(wrap(tx, 'tenant')));
     },
-    withSystem: (fn) => {
-      if (profiling) transactions.system++;
-      return inner.withSystem((tx) => fn(wrap(tx, 'system')));
+    withSystem: (fn, options) => {
+      if (profiling && !options?.autocommit) transactions.system++;
+      return inner.withSystem((tx) => fn(wrap(tx, 'system')), options);
     },
     ping: () => inner.ping(),
     close: () => inner.close(),
@@ -271,6 +272,8 @@ export type Store = {
   database: string | null;
   version: string;
   setupSeconds: number;
+  /** A kept PostgreSQL database that already existed (its data is still there). */
+  reused: boolean;
   close: () => Promise<void>;
 };
 
@@ -287,7 +290,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** A fresh, migrated store: in-memory PGlite, or a new PostgreSQL database (dropped by close()). */
-export async function openStore(kind: string, options: { adminUrl: string; databaseName: string; poolMax?: number }): Promise<Store> {
+export async function openStore(
+  kind: string,
+  options: { adminUrl: string; databaseName: string; poolMax?: number; keep?: boolean },
+): Promise<Store> {
   const started = performance.now();
   if (kind === 'pglite') {
     const pglite = await openPglite(undefined);
@@ -296,7 +302,7 @@ export async function openStore(kind: string, options: { adminUrl: string; datab
     const version = (await pglite.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
     return {
       kind: 'pglite', db: profile.db, profile, pglite, url: null, database: null, version: `PGlite (PostgreSQL ${version})`,
-      setupSeconds: round((performance.now() - started) / 1000, 2), close: () => profile.db.close(),
+      setupSeconds: round((performance.now() - started) / 1000, 2), close: () => profile.db.close(), reused: false,
     };
   }
   if (kind !== 'postgres') throw new Error(`unknown store "${kind}" (pglite | postgres)`);
@@ -306,8 +312,12 @@ export async function openStore(kind: string, options: { adminUrl: string; datab
   // An idle connection the server ends (another session's clean-up) must not crash the run; its next use fails.
   admin.on('error', () => undefined);
   await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
+  // keep: reuse the database if it exists (migrations still run) and leave it in place afterwards.
+  const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rows.length > 0;
+  if (!options.keep || !exists) {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  }
   const url = databaseUrlFor(options.adminUrl, name);
   const profile = profiledDatabase(createPostgresDatabase(url, options.poolMax ? { max: options.poolMax } : {}));
   let closed = false;
@@ -316,7 +326,7 @@ export async function openStore(kind: string, options: { adminUrl: string; datab
     closed = true;
     cleanups.delete(close);
     await profile.db.close().catch(() => undefined);
-    await admin.query(`drop database if exists ${name} with (force)`);
+    if (!options.keep) await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
   };
   cleanups.add(close);
@@ -325,7 +335,7 @@ export async function openStore(kind: string, options: { adminUrl: string; datab
     const version = (await admin.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
     return {
       kind: 'postgres', db: profile.db, profile, pglite: null, url, database: name, version: `PostgreSQL ${version}`,
-      setupSeconds: round((performance.now() - started) / 1000, 2), close,
+      setupSeconds: round((performance.now() - started) / 1000, 2), close, reused: options.keep === true && exists,
     };
   } catch (error) {
     await close();

@@ -13,10 +13,11 @@
  *    PRNG. Latency is request start to the last byte of the response. The SQL the app issues during the measured
  *    window is counted and timed from the app's side (the wait for a pool connection is not in it). Then the same
  *    with one client, for the latency of a request that never queues behind another.
- * 3. Direct SQL (PostgreSQL): the statements each endpoint runs, in the same two transactions (token lookup in
- *    system scope; begin, set_config, set local role summit_app, the repository queries, commit), issued through a
- *    pg Pool by 32 concurrent loops for the same duration, with the same ids. The statements are the repositories'
- *    own (entityRepo, relationshipRepo, neighbourhood(), credentialRepo), called over a bare pg client; a probe
+ * 3. Direct SQL (PostgreSQL): the statements each endpoint runs, framed as db.ts frames them (the token lookup as
+ *    one statement outside a transaction; then one script of begin, set_config and set local role summit_app, the
+ *    repository queries, commit), issued through a pg Pool by 32 concurrent loops for the same duration, with the
+ *    same ids. The statements are the repositories' own (entityRepo.getDetail, neighbourhoodJson(),
+ *    credentialRepo), called over a bare pg client; a probe
  *    checks they match what the app sent for one request. EXPLAIN (ANALYZE, BUFFERS) of each statement is kept for a
  *    typical id and for the slowest id seen.
  * 4. The HTTP part again on in-memory PGlite (one connection: every transaction of every request is serialised).
@@ -43,6 +44,10 @@
  *   admin-url=postgres://postgres@127.0.0.1:5432/postgres
  *   quiet-wait=60     before each measured run, wait up to this many seconds for an idle second (the machine is
  *                     shared); each run reports the wait, its load average and the CPU others used meanwhile
+ *   keep-database=NAME   PostgreSQL: load into database NAME and keep it; a later run with the same NAME reuses the
+ *                     loaded graph (migrations still run; a new token for the bench tenant's admin), so changes to the
+ *                     read path can be measured without reloading. Drop it by hand when done. Figures of a reused
+ *                     database have no load section.
  */
 import { fork } from 'node:child_process';
 import os from 'node:os';
@@ -50,12 +55,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Sql } from '../server/src/platform/db.js';
+import { tenantScopeScript, type Sql } from '../server/src/platform/db.js';
 import { entityRepo } from '../server/src/modules/graph/entity.repo.js';
-import { relationshipRepo } from '../server/src/modules/graph/relationship.repo.js';
-import { neighbourhood } from '../server/src/modules/graph/traversal.js';
-import { parseApiToken } from '../server/src/modules/tenancy/api-token.js';
-import { credentialRepo } from '../server/src/modules/tenancy/tenancy.repo.js';
+import { neighbourhoodJson } from '../server/src/modules/graph/traversal.js';
+import { issueApiToken, parseApiToken } from '../server/src/modules/tenancy/api-token.js';
+import { credentialRepo, tokenRepo } from '../server/src/modules/tenancy/tenancy.repo.js';
+import type { SummitApp } from '../server/src/app.js';
 import type { ClientJob, ClientMessage, ClientReport } from './read-client.js';
 import {
   DEFAULT_ADMIN_URL, awaitQuiet, backendCpuMeter, buildBenchApp, cpuMeter, createRandom, createTenant, generateGraph, isQuick, latencySummary,
@@ -78,7 +83,9 @@ const params = {
   neighborsDepth: 2,
   adminUrl: option('admin-url') ?? DEFAULT_ADMIN_URL,
   quietWaitSeconds: numberOption('quiet-wait', quick ? 10 : 60),
+  keepDatabase: option('keep-database'),
 };
+if (params.keepDatabase !== undefined && !/^[a-z0-9_]+$/.test(params.keepDatabase)) throw new Error('--keep-database takes a name of lower-case letters, digits and _');
 const SEED_SLO_P95_MS = 220;
 const GOAL_P95_MS = 20;
 const FORBIDDEN_PORTS = new Set([8080, 5432, 6379, 4222, 5672, 1883, 3306]);
@@ -193,15 +200,17 @@ type Recorder = { statements: Array<{ scope: 'tenant' | 'system'; sql: string }>
 /** The Sql handle the repositories take, over a bare pg client; optionally records and times what goes through. */
 function sqlOver(client: pg.PoolClient | pg.Client, scope: 'tenant' | 'system', recorder: Recorder, explain?: Array<{ sql: string; plan: string[] }>): Sql {
   return {
-    async query(text, values) {
+    async query(text, values, options) {
       const key = statementKey(text);
       recorder.statements?.push({ scope, sql: key });
-      if (explain && /^\s*select/i.test(text)) {
+      if (explain && /^\s*(select|with)\b/i.test(text)) {
         const plan = await client.query(`explain (analyze, buffers, costs off) ${text}`, values ? [...values] : undefined);
         explain.push({ sql: key, plan: plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']!) });
       }
       const started = performance.now();
-      const result = await client.query(text, values ? [...values] : undefined);
+      // Named as the app names it (a statement prepared once per connection), so both plan alike.
+      const params = values ? [...values] : undefined;
+      const result = options?.name ? await client.query({ name: options.name, text, values: params }) : await client.query(text, params);
       if (recorder.times) {
         const t = recorder.times.get(key) ?? { count: 0, ms: 0 };
         t.count++;
@@ -216,20 +225,20 @@ function sqlOver(client: pg.PoolClient | pg.Client, scope: 'tenant' | 'system', 
   };
 }
 
-/** The transactions of db.ts: begin, (tenant scope: set_config + set local role summit_app), fn, commit. */
+/**
+ * The framing of db.ts: a tenant transaction opens with one script (begin, set_config, set local role summit_app:
+ * tenantScopeScript) and ends with commit; the token lookup runs outside a transaction (autocommit), as one statement.
+ */
 async function inTransaction<T>(pool: pg.Pool, tenantId: string | null, recorder: Recorder, fn: (tx: Sql) => Promise<T>, explain?: Array<{ sql: string; plan: string[] }>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
-    if (tenantId) {
-      await client.query(`select set_config('summit.tenant_id', $1, true)`, [tenantId]);
-      await client.query('set local role summit_app');
-    }
-    const result = await fn(sqlOver(client, tenantId ? 'tenant' : 'system', recorder, explain));
+    if (!tenantId) return await fn(sqlOver(client, 'system', recorder, explain));
+    await client.query(`begin; ${tenantScopeScript(tenantId)}`);
+    const result = await fn(sqlOver(client, 'tenant', recorder, explain));
     await client.query('commit');
     return result;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
+    if (tenantId) await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {
     client.release();
@@ -241,15 +250,13 @@ async function directRequest(pool: pg.Pool, tenant: BenchTenant, tokenId: string
   await inTransaction(pool, null, recorder, (tx) => credentialRepo.findByTokenId(tx, tokenId), explain);
   return inTransaction(pool, tenant.id, recorder, async (tx) => {
     if (endpoint === 'entity') {
-      await entityRepo.get(tx, tenant.id, id);
-      await entityRepo.provenanceOf(tx, tenant.id, 'entity', id);
-      await relationshipRepo.sightingsOf(tx, tenant.id, id, 20);
+      await entityRepo.getDetail(tx, tenant.id, id, 20);
       return { nodes: 1, edges: 0 };
     }
-    await entityRepo.get(tx, tenant.id, id);
-    const found = await neighbourhood(tx, tenant.id, id, { depth: params.neighborsDepth, limit: 200 });
-    await entityRepo.getMany(tx, tenant.id, found.nodeIds);
-    return { nodes: found.nodeIds.length, edges: found.edges.length, truncated: found.truncated };
+    // The response text, as the app sends it; parsed here only to count (outside the timed statement).
+    const body = await neighbourhoodJson(tx, tenant.id, id, { depth: params.neighborsDepth, limit: 200 });
+    const shape = JSON.parse(body!) as { nodes: unknown[]; edges: unknown[]; truncated: boolean };
+    return { nodes: shape.nodes.length, edges: shape.edges.length, truncated: shape.truncated };
   }, explain);
 }
 
@@ -355,9 +362,43 @@ async function explainRequest(url: string, tenant: BenchTenant, tokenId: string,
   }
 }
 
+/** Loads the graph through the ingest service, one run per source as the demo seeding does. */
+async function loadGraph(summit: SummitApp, kind: string, tenant: BenchTenant, generated: ReturnType<typeof generateGraph>) {
+  const loadStarted = performance.now();
+  let objects = 0;
+  const runs = [];
+  for (const { source, bundle } of generated.bundles) {
+    const started = performance.now();
+    const run = await summit.modules.graph.ingest.ingestNow(scopeOf(tenant), bundle, source);
+    objects += run.counts.received;
+    runs.push({ source, status: run.status, received: run.counts.received, created: run.counts.created, merged: run.counts.merged, rejected: run.counts.rejected, seconds: round((performance.now() - started) / 1000, 1) });
+    progress(`${kind}: ingested ${source} (${run.counts.received} objects, ${run.status}) in ${round((performance.now() - started) / 1000, 1)}s`);
+  }
+  return { objects, runs, seconds: (performance.now() - loadStarted) / 1000 };
+}
+
+/**
+ * A kept database's bench tenant, with a new token for its admin (the first run's token was not kept). Issued in
+ * system scope as the tenant service would, since the bench already owns the database.
+ */
+async function reuseTenant(store: Store): Promise<BenchTenant> {
+  return store.db.withSystem(async (tx) => {
+    const { rows } = await tx.query<{ tenantId: string; userId: string }>(
+      `select t.id as "tenantId", u.id as "userId" from tenants t join users u on u.tenant_id = t.id
+        where t.name like 'bench-read-%' and 'admin' = any(u.roles) order by t.created_at, u.created_at limit 1`,
+    );
+    const found = rows[0];
+    if (!found) throw new Error(`the kept database ${store.database} has no bench tenant: drop it and run again`);
+    const issued = issueApiToken();
+    await tokenRepo.insert(tx, { tenantId: found.tenantId, id: issued.id, userId: found.userId, name: `bench-read-${issued.id.slice(-8)}`, secretHash: issued.secretHash, createdBy: null, expiresAt: null });
+    return { id: found.tenantId, adminUserId: found.userId, adminToken: issued.token };
+  });
+}
+
 async function benchStore(kind: string, generated: ReturnType<typeof generateGraph>) {
-  const store = await openStore(kind, { adminUrl: params.adminUrl, databaseName: `summit_bench_read_${process.pid}`, poolMax: params.appPool });
-  progress(`${kind}: store ready in ${store.setupSeconds}s (${store.version})`);
+  const databaseName = params.keepDatabase ?? `summit_bench_read_${process.pid}`;
+  const store = await openStore(kind, { adminUrl: params.adminUrl, databaseName, poolMax: params.appPool, keep: params.keepDatabase !== undefined });
+  progress(`${kind}: store ready in ${store.setupSeconds}s (${store.version})${store.reused ? `, reusing the loaded database ${databaseName}` : ''}`);
   try {
     const summit = await buildBenchApp(store.db);
     try {
@@ -366,22 +407,11 @@ async function benchStore(kind: string, generated: ReturnType<typeof generateGra
       if (!address || typeof address === 'string') throw new Error('the app is not listening on a TCP port');
       if (FORBIDDEN_PORTS.has(address.port)) throw new Error(`refusing to use port ${address.port}`);
       const baseUrl = `http://127.0.0.1:${address.port}`;
-      const tenant = await createTenant(summit, `bench-read-${randomUUID().slice(0, 8)}`, baseUrl);
+      const tenant = store.reused ? await reuseTenant(store) : await createTenant(summit, `bench-read-${randomUUID().slice(0, 8)}`, baseUrl);
       const tokenId = parseApiToken(tenant.adminToken)?.id;
       if (!tokenId) throw new Error('the admin token does not parse');
 
-      // Load through the ingest service, one run per source as the demo seeding does.
-      const loadStarted = performance.now();
-      let objects = 0;
-      const runs = [];
-      for (const { source, bundle } of generated.bundles) {
-        const started = performance.now();
-        const run = await summit.modules.graph.ingest.ingestNow(scopeOf(tenant), bundle, source);
-        objects += run.counts.received;
-        runs.push({ source, status: run.status, received: run.counts.received, created: run.counts.created, merged: run.counts.merged, rejected: run.counts.rejected, seconds: round((performance.now() - started) / 1000, 1) });
-        progress(`${kind}: ingested ${source} (${run.counts.received} objects, ${run.status}) in ${round((performance.now() - started) / 1000, 1)}s`);
-      }
-      const loadSeconds = (performance.now() - loadStarted) / 1000;
+      const { objects, runs, seconds: loadSeconds } = store.reused ? { objects: 0, runs: [], seconds: 0 } : await loadGraph(summit, kind, tenant, generated);
       const analyzeStarted = performance.now();
       const vacuum = 'vacuum (analyze) entities, relationships, sightings, provenance';
       if (store.pglite) await store.pglite.exec(vacuum);
@@ -398,7 +428,7 @@ async function benchStore(kind: string, generated: ReturnType<typeof generateGra
         return { entities: await q('entities'), relationships: await q('relationships'), sightings: await q('sightings'), provenance: await q('provenance') };
       });
       const ids = (await store.db.withSystem((tx) => tx.query<{ id: string }>('select id from entities order by id'))).rows.map((r) => r.id);
-      progress(`${kind}: loaded ${objects} objects in ${round(loadSeconds, 1)}s; ${counts.entities} entities, ${counts.relationships} relationships`);
+      progress(`${kind}: ${store.reused ? 'reused' : `loaded ${objects} objects in ${round(loadSeconds, 1)}s;`} ${counts.entities} entities, ${counts.relationships} relationships`);
 
       // What the app sends for one request of each endpoint (after one request, so the token's touch is done).
       const probeId = ids[Math.floor(ids.length / 2)]!;
@@ -447,7 +477,7 @@ async function benchStore(kind: string, generated: ReturnType<typeof generateGra
           const slowestId = (runs.at(-1) as { slowest: { id: string } }).slowest.id;
           direct[endpoint] = {
             sameStatementsAsApp: same,
-            roundTripsPerRequest: { repositoryStatements: probes[endpoint].statements.length, transactionFraming: 6, note: 'framing: begin/commit of the token lookup; begin, set_config, set local role, commit of the tenant transaction' },
+            roundTripsPerRequest: { repositoryStatements: probes[endpoint].statements.length, transactionFraming: 2, note: 'framing: one script (begin, set_config, set local role) opening the tenant transaction, and its commit; the token lookup runs outside a transaction' },
             runs,
             httpOverSql: matching
               ? { poolMax: params.appPool, p50: round(h.p50Ms / matching.p50Ms, 2), p95: round(h.p95Ms / matching.p95Ms, 2), p99: round(h.p99Ms / matching.p99Ms, 2), withinTwoTimesAtP95: h.p95Ms <= 2 * matching.p95Ms }
@@ -463,7 +493,9 @@ async function benchStore(kind: string, generated: ReturnType<typeof generateGra
       return {
         store: store.version,
         appPoolMax: store.kind === 'postgres' ? params.appPool : 'one connection (PGlite): transactions are serialised',
-        load: { objects, seconds: round(loadSeconds, 1), objectsPerSecond: Math.round(objects / loadSeconds), runs, vacuumAnalyzeSeconds: analyzeSeconds, rows: counts },
+        load: store.reused
+          ? { reusedDatabase: store.database, vacuumAnalyzeSeconds: analyzeSeconds, rows: counts }
+          : { objects, seconds: round(loadSeconds, 1), objectsPerSecond: Math.round(objects / loadSeconds), runs, vacuumAnalyzeSeconds: analyzeSeconds, rows: counts },
         probe: {
           id: probeId,
           entity: { bytes: probes.entity.bytes, statements: probes.entity.statements },
