@@ -35,6 +35,8 @@ export function createTiScoringModule(deps: {
      * transaction: call it after ingest, a sighting or an enrichment verdict.
      */
     rescore: rescorer.rescore,
+    /** One batch of a whole-tenant pass in the caller's transaction (the job's loop; benchmarks). */
+    rescoreBatch: rescorer.rescoreBatch,
     registerRoutes: (app: FastifyInstance) => registerScoringRoutes(app, { scoring, suppression }),
   };
 }

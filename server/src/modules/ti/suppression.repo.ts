@@ -142,17 +142,19 @@ export async function evaluateScope(
          from ti_scores s cross join lateral unnest(ti_domain_suffixes(s.obs_host)) as sfx(domain) join wl_domain w on w.domain = sfx.domain
         where s.tenant_id = $1 and s.obs_host is not null and ${s.sql}
      ),
+     -- Set differences (hashed), not anti-joins: the planner cannot estimate the CTE and would loop.
+     active as (select l.entity_id, l.matcher from ti_suppressions l where l.tenant_id = $1 and l.cleared_at is null and ${l.sql}),
+     gone as materialized (select entity_id, matcher from active except select entity_id, matcher from matches),
+     fresh as materialized (select entity_id, matcher from matches except select entity_id, matcher from active),
      cleared as (
        update ti_suppressions l set cleared_at = least($2::timestamptz, coalesce(l.expires_at, $2::timestamptz))
-        where l.tenant_id = $1 and l.cleared_at is null and ${l.sql}
-          and not exists (select 1 from matches m where m.entity_id = l.entity_id and m.matcher = l.matcher)
+        where l.tenant_id = $1 and l.cleared_at is null and (l.entity_id, l.matcher) in (select g.entity_id, g.matcher from gone g)
        returning 1
      ),
      added as (
        insert into ti_suppressions (tenant_id, id, entity_id, matcher, rule_id, warninglist, action, reason, at, expires_at)
        select distinct on (m.entity_id, m.matcher) $1, gen_random_uuid(), m.entity_id, m.matcher, m.rule_id, m.warninglist, m.action, m.reason, $2, m.expires_at
-         from matches m
-        where not exists (select 1 from ti_suppressions l where l.tenant_id = $1 and l.entity_id = m.entity_id and l.matcher = m.matcher and l.cleared_at is null)
+         from matches m join fresh f on f.entity_id = m.entity_id and f.matcher = m.matcher
         order by m.entity_id, m.matcher
        returning 1
      )
