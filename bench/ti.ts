@@ -126,7 +126,8 @@ async function bulkPass(summit: BenchApp, db: Parameters<typeof buildBenchApp>[0
   const started = performance.now();
   for (;;) {
     const from: string | null = after;
-    const batch = await db.withTenant(tenantId, (tx) => summit.modules.ti.scoring.rescoreBatch(explaining(tx), tenantId, from, params.batch));
+    type Batch = { scored: number; added: number; cleared: number; next: string | null } | null;
+    const batch: Batch = await db.withTenant(tenantId, (tx): Promise<Batch> => summit.modules.ti.scoring.rescoreBatch(explaining(tx), tenantId, from, params.batch));
     if (!batch) break;
     totals.scored += batch.scored;
     totals.suppressionsAdded += batch.added;
