@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps) {
     raise: notifications.raise,
     secret: deps.secret,
   });
-  const tiModule = createTiModule({ db, clock, audit, jobs });
+  const tiModule = createTiModule({ db, clock, audit, jobs, raise: notifications.raise, secret: deps.secret, env: deps.config.SUMMIT_ENV ?? 'dev' });
   const tenancy = createTenancyModule({
     db,
     clock,

@@ -3,6 +3,8 @@ import type { Clock } from '../../platform/clock.js';
 import type { Database } from '../../platform/db.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { AuditService } from '../audit/index.js';
+import type { NotificationsModule } from '../notifications/index.js';
+import { createEnrichmentModule } from './enrichment.module.js';
 import { createTiScoringModule } from './scoring.module.js';
 
 export { RESCORE_JOB } from './scoring.service.js';
@@ -12,13 +14,24 @@ export type { RescoreCounts } from './rescore.js';
  * Threat intel: scoring and suppression (scoring.module.ts), enrichment and budgets (enrichment.module.ts).
  * Other modules call `rescore(tx, tenantId, entityIds?)` after ingest or a sighting.
  */
-export function createTiModule(deps: { db: Database; clock: Clock; audit: AuditService; jobs: JobQueue }) {
+export function createTiModule(deps: {
+  db: Database;
+  clock: Clock;
+  audit: AuditService;
+  jobs: JobQueue;
+  raise: NotificationsModule['raise'];
+  secret: string;
+  env?: 'dev' | 'prod';
+}) {
   const scoring = createTiScoringModule(deps);
+  const enrichment = createEnrichmentModule({ ...deps, rescore: scoring.rescore });
   return {
     scoring,
+    enrichment,
     rescore: scoring.rescore,
     registerRoutes: (app: FastifyInstance) => {
       scoring.registerRoutes(app);
+      enrichment.registerRoutes(app);
     },
   };
 }
