@@ -143,7 +143,23 @@ async function benchStore(kind: string) {
   const store = await openStore(kind, { adminUrl: params.adminUrl, databaseName: `summit_bench_ti_${process.pid}` });
   progress(`${kind}: store ready in ${store.setupSeconds}s (${store.version})`);
   try {
-    const summit = await buildBenchApp(store.db);
+    // --explain=list: the plan of one GET /indicators list query goes to stderr.
+    let explainList = false;
+    const db: Parameters<typeof buildBenchApp>[0] = {
+      ...store.db,
+      withTenant: (t, fn) => store.db.withTenant(t, (tx) => fn({
+        exec: (script) => tx.exec(script),
+        async query(text, values, options) {
+          if (explainList && /^select s\.entity_id/.test(text.trim())) {
+            explainList = false;
+            const plan = await tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, costs off) ${text}`, values);
+            progress(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+          }
+          return tx.query(text, values, options);
+        },
+      })),
+    };
+    const summit = await buildBenchApp(db);
     try {
       const bulkTenant = await createTenant(summit, `bench-ti-${randomUUID().slice(0, 8)}`);
       await configure(summit, bulkTenant);
@@ -175,6 +191,7 @@ async function benchStore(kind: string) {
       const headers = { authorization: `Bearer ${listTenant.adminToken}` };
       let returned = 0;
       for (let i = 0; i < 20; i++) await summit.app.inject({ method: 'GET', url: '/api/v1/indicators?minScore=80', headers });
+      explainList = option('explain') === 'list';
       const latencies: number[] = [];
       for (let i = 0; i < params.requests; i++) {
         const s = performance.now();

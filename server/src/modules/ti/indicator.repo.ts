@@ -59,8 +59,9 @@ export async function listIndicators(tx: Sql, tenantId: string, now: Date, f: In
   if (f.type?.length) add('(coalesce(s.obs_type, s.entity_type) = any(?::text[]) or s.entity_type = any(?::text[]))', f.type);
   if (!f.includeRevoked) where.push('not s.revoked');
   if (f.suppressionEnabled && !f.includeSuppressed) {
-    where.push(`not exists (select 1 from ti_suppressions x where x.tenant_id = s.tenant_id and x.entity_id = s.entity_id and x.cleared_at is null
-                             and x.action = 'suppress' and (x.expires_at is null or x.expires_at > $2::timestamptz))`);
+    // Read from the lateral below (the active entries of this row, by the ledger's active-key index); a separate
+    // NOT EXISTS was planned onto the rule index and scanned every active entry per row.
+    where.push('m.suppressed is not true');
   }
   if (f.after) {
     params.push(f.after.score, f.after.id);
