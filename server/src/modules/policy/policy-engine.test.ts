@@ -171,9 +171,12 @@ describe('createPolicyEngine over the shipped policies', () => {
     expect(allowed.sort()).toEqual(LEAF_ACTIONS.filter((a) => GROUPS_BY_ROLE.auditor.includes(ACTION_GROUPS[a]!)).sort());
   });
 
-  it('lets a user with no roles do self-service, read its inbox and read the graph only', () => {
+  it('lets a user with no roles do self-service, read its inbox, the graph and threat intel, and reach playbooks', () => {
     const allowed = LEAF_ACTIONS.filter((action) => engine.authorize({ principal: user([]), action }).allowed);
-    expect(allowed.sort()).toEqual([
+    // Playbook object actions pass the tenant gate for every member; each playbook's own ACL decides next.
+    const playbookGate = LEAF_ACTIONS.filter((a) => ['playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'].includes(ACTION_GROUPS[a]!));
+    const tiRead = LEAF_ACTIONS.filter((a) => ACTION_GROUPS[a] === 'ti-read');
+    expect(allowed.filter((a) => !playbookGate.includes(a) && !tiRead.includes(a)).sort()).toEqual([
       'entity:list',
       'entity:read',
       'export:stix',
@@ -191,6 +194,7 @@ describe('createPolicyEngine over the shipped policies', () => {
       'token:list',
       'token:revoke',
     ]);
+    expect(allowed.filter((a) => playbookGate.includes(a) || tiRead.includes(a)).sort()).toEqual([...playbookGate, ...tiRead].sort());
   });
 
   it('lets the operator create and list tenants and nothing else', () => {
