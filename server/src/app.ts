@@ -12,7 +12,7 @@ import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
 import { createJobQueue } from './platform/jobs/job-queue.js';
 import { createJobsModule, registerDlqDepthGauge, registerJobAlerts } from './modules/jobs/index.js';
-import { createGraphModule } from './modules/graph/index.js';
+import { createGraphModule, type GraphHooks } from './modules/graph/index.js';
 import {
   createPolicyModule,
   registerAuthorizationHook,
@@ -21,7 +21,7 @@ import {
 } from './modules/policy/index.js';
 import { createTenancyModule, registerTenancyRoutes } from './modules/tenancy/index.js';
 import { createPlaybooksModule } from './modules/playbooks/index.js';
-import { createTiModule } from './modules/ti/index.js';
+import { createTiModule, RESCORE_JOB } from './modules/ti/index.js';
 import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
@@ -87,7 +87,14 @@ export async function buildApp(deps: AppDeps) {
   // Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels.
   const onScheduleFailing = registerJobAlerts(jobs, notifications.raise, app.log);
   // Schema approvals are enforced in prod only; without SUMMIT_ENV (tests) that is dev, as for webhooks above.
-  const graphModule = createGraphModule({ db, clock, log: app.log, audit, jobs, registry: metrics.registry, env: deps.config.SUMMIT_ENV ?? 'dev' });
+  // Threat intel rescoring follows graph changes: a sighting or an edited entity at once, in its transaction; an
+  // ingest run by a ti.rescore job over what the run asserted, enqueued as the run finishes.
+  const graphHooks: GraphHooks = {
+    entitiesChanged: async (tx, tenantId, ids) => void (await tiModule.rescore(tx, tenantId, ids)),
+    ingestFinished: async (tx, scope, runId) =>
+      void (await jobs.enqueue(tx, scope, RESCORE_JOB, { ingestRunId: runId }, { idempotencyKey: `ti.rescore:ingest:${runId}` })),
+  };
+  const graphModule = createGraphModule({ db, clock, log: app.log, audit, jobs, registry: metrics.registry, env: deps.config.SUMMIT_ENV ?? 'dev', hooks: graphHooks });
   const jobsModule = createJobsModule({
     db,
     clock,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.js';
-import type { TenantCtx } from '../../platform/context.js';
+import type { Actor, TenantCtx } from '../../platform/context.js';
 import type { Database, Sql } from '../../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
@@ -53,8 +53,18 @@ export function stixObjectFor(input: CreateEntityInput, now: Date): Record<strin
   return sdo;
 }
 
-export function createGraphService(deps: { db: Database; clock: Clock; audit: Pick<AuditService, 'record'> }) {
+/**
+ * What other modules learn of graph changes, inside the transaction that made them, so their derived state (threat
+ * intel scores) commits or rolls back with the change. Ingest runs are reported once, when the run finishes.
+ */
+export type GraphHooks = {
+  entitiesChanged?: (tx: Sql, tenantId: string, entityIds: string[]) => Promise<void>;
+  ingestFinished?: (tx: Sql, scope: { tenantId: string; actor: Actor; requestId: string | null }, runId: string) => Promise<void>;
+};
+
+export function createGraphService(deps: { db: Database; clock: Clock; audit: Pick<AuditService, 'record'>; hooks?: GraphHooks }) {
   const { db, clock, audit } = deps;
+  const changed = (tx: Sql, tenantId: string, ids: string[]) => deps.hooks?.entitiesChanged?.(tx, tenantId, ids) ?? Promise.resolve();
 
   async function mustGet(tx: Sql, ctx: TenantCtx, id: string, label = 'Entity') {
     const entity = await entityRepo.get(tx, ctx.tenantId, id);
@@ -91,6 +101,7 @@ export function createGraphService(deps: { db: Database; clock: Clock; audit: Pi
       });
       const row = (await entityRepo.get(tx, ctx.tenantId, stored.id))!;
       await audit.record(tx, ctx, { action: 'entity.create', target: { type: 'entity', id: row.id }, after: { type: row.type, key: row.key, confidence: row.confidence, tlp: row.tlp } });
+      await changed(tx, ctx.tenantId, [row.id]);
       return toEntityDto(row);
     });
   }
@@ -131,6 +142,7 @@ export function createGraphService(deps: { db: Database; clock: Clock; audit: Pi
       });
       const summary = (e: typeof before) => ({ name: e.name, confidence: e.confidence, tlp: e.tlp });
       await audit.record(tx, ctx, { action: 'entity.update', target: { type: 'entity', id }, before: summary(before), after: summary(after) });
+      await changed(tx, ctx.tenantId, [id]);
       return toEntityDto(after);
     });
   }
@@ -204,6 +216,7 @@ export function createGraphService(deps: { db: Database; clock: Clock; audit: Pi
         confidence: input.confidence ?? null,
       });
       await audit.record(tx, ctx, { action: 'sighting.create', target: { type: 'sighting', id: stored.id }, after: input });
+      await changed(tx, ctx.tenantId, [input.entityId]);
       return toSightingDto((await relationshipRepo.getSighting(tx, ctx.tenantId, stored.id))!);
     });
   }

@@ -9,13 +9,15 @@ import type { AuditService } from '../audit/index.js';
 import { createExportService } from './export.service.js';
 import { registerGraphRoutes } from './graph.routes.js';
 import { registerIngestRoutes } from './ingest.routes.js';
-import { createGraphService } from './graph.service.js';
+import { createGraphService, type GraphHooks } from './graph.service.js';
 import { createIngestService } from './ingest.service.js';
 import { createRecordsService, type SummitEnv } from './records.service.js';
 import { registerSchemaRoutes } from './schema.routes.js';
 import { createSchemaService } from './schema.service.js';
 
 /** IntelGraph: entities, relationships, sightings, provenance, STIX ingest and export. */
+export type { GraphHooks } from './graph.service.js';
+
 export function createGraphModule(deps: {
   db: Database;
   clock: Clock;
@@ -25,6 +27,8 @@ export function createGraphModule(deps: {
   registry: Registry;
   /** prod refuses record ingest against unapproved schemas; dev (the default) lets it through with a warning. */
   env?: SummitEnv;
+  /** Told, in the writing transaction, when the graph changed: threat intel rescores what changed. */
+  hooks?: GraphHooks;
 }) {
   const ingestObjects = new Counter({
     name: 'ingest_objects_total',

@@ -8,6 +8,7 @@ import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { JobType } from '../../platform/jobs/job-types.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { AuditService } from '../audit/index.js';
+import type { GraphHooks } from './graph.service.js';
 import { entityRepo } from './entity.repo.js';
 import { ingestRepo, type RunRow, type RunStatus } from './ingest.repo.js';
 import { relationshipRepo } from './relationship.repo.js';
@@ -133,6 +134,7 @@ export function createIngestService(deps: {
   audit: Pick<AuditService, 'record'>;
   jobs: Pick<JobQueue, 'enqueue'>;
   metrics?: IngestMetrics;
+  hooks?: GraphHooks;
 }) {
   const { db, clock, audit } = deps;
 
@@ -315,6 +317,7 @@ export function createIngestService(deps: {
         outcome: status === 'failed' ? 'failure' : 'success',
         after: { source, status, received: finished.received, created: finished.created, merged: finished.merged, rejected: finished.rejected },
       });
+      await deps.hooks?.ingestFinished?.(tx, scope, runId);
       return finished;
     });
   }

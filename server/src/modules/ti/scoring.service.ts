@@ -8,7 +8,7 @@ import type { Database } from '../../platform/db.js';
 import { ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { UserCtx } from '../../platform/request-context.js';
-import type { JobType } from '../../platform/jobs/job-types.js';
+import type { JobContext, JobType } from '../../platform/jobs/job-types.js';
 import type { AuditService } from '../audit/index.js';
 import { listIndicators, type IndicatorFilter, type IndicatorRow } from './indicator.repo.js';
 import type { Rescorer } from './rescore.js';
@@ -150,7 +150,36 @@ export function createScoringService(deps: { db: Database; clock: Clock; audit: 
   }
 
   /** The daily decay job: every scored entity of the tenant, a batch per transaction, then one audit row. */
-  const rescorePayload = z.object({ batchSize: z.number().int().min(100).max(100_000).optional() }).default({});
+  const rescorePayload = z.object({
+    batchSize: z.number().int().min(100).max(100_000).optional(),
+    ingestRunId: z.uuid().optional().describe('Only the entities this ingest run asserted (enqueued when a run finishes).'),
+  }).default({});
+
+  /** The entities an ingest run asserted, a batch per transaction. */
+  async function rescoreIngestRun(ctx: JobContext, runId: string, batchSize = 5_000) {
+    const totals = { scored: 0, suppressionsAdded: 0, suppressionsCleared: 0, batches: 0 };
+    let after: string | null = null;
+    for (;;) {
+      const last: string | null = await db.withTenant(ctx.tenantId, async (tx) => {
+        const { rows } = await tx.query<{ id: string }>(
+          `select distinct subject_id as id from provenance
+            where tenant_id = $1 and ingest_run_id = $2 and subject_kind = 'entity' and ($3::uuid is null or subject_id > $3::uuid)
+            order by subject_id limit $4`,
+          [ctx.tenantId, runId, after, batchSize],
+        );
+        if (rows.length === 0) return null;
+        const counts = await rescorer.rescore(tx, ctx.tenantId, rows.map((r) => r.id), batchSize);
+        totals.scored += counts.scored;
+        totals.suppressionsAdded += counts.suppressionsAdded;
+        totals.suppressionsCleared += counts.suppressionsCleared;
+        totals.batches += 1;
+        return rows.length < batchSize ? null : rows.at(-1)!.id;
+      });
+      if (!last) break;
+      after = last;
+    }
+    await db.withTenant(ctx.tenantId, (tx) => audit.record(tx, ctx, { action: 'ti.rescore', target: { type: 'ingest-run', id: runId }, after: totals }));
+  }
   const rescoreJob: JobType<typeof rescorePayload> = {
     name: RESCORE_JOB,
     payload: rescorePayload,
@@ -158,6 +187,7 @@ export function createScoringService(deps: { db: Database; clock: Clock; audit: 
     timeoutSeconds: 3_600,
     perTenant: { concurrency: 1 },
     handle: async (ctx, payload) => {
+      if (payload.ingestRunId) return rescoreIngestRun(ctx, payload.ingestRunId, payload.batchSize);
       let after: string | null = null;
       const totals = { scored: 0, suppressionsAdded: 0, suppressionsCleared: 0, batches: 0 };
       for (;;) {
