@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,6 +284,31 @@ describe('running', () => {
     } finally {
       t.summit.modules.jobs.startWorkers();
     }
+  });
+});
+
+describe('threat intel suppression', () => {
+  it('keeps suppressed indicators out of playbook runs unless a step asks for them', async () => {
+    const tenant = await t.createTenant();
+    await seedGraph(tenant);
+    const find = (includeSuppressed: boolean) => ({
+      name: `indicators ${includeSuppressed} ${randomUUID()}`,
+      steps: [{ id: 'all', type: 'search', types: ['indicator'], includeSuppressed }],
+    });
+    const runOf = async (includeSuppressed: boolean) => {
+      const id = (await tenant.admin.post('/api/v1/playbooks', find(includeSuppressed))).json().id;
+      const run = await runToEnd(tenant, (await tenant.admin.post(`/api/v1/playbooks/${id}/runs`, { params: {} })).json().runId);
+      return run.results.report.sections[0].rows.length as number;
+    };
+    // Scores (and so suppression) exist once the ingest run's rescore job has run.
+    await waitFor('the indicator score', async () => (await tenant.admin.get('/api/v1/indicators?includeRevoked=true')).json().items.length > 0);
+    expect(await runOf(false)).toBe(1);
+    const rule = await tenant.admin.post('/api/v1/ti/suppression-rules', {
+      name: 'known address', action: 'suppress', reason: 'our own scanner', match: { value: { kind: 'exact', pattern: '198.51.100.23' } },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    expect(await runOf(false)).toBe(0);
+    expect(await runOf(true)).toBe(1);
   });
 });
 

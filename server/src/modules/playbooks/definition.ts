@@ -97,6 +97,7 @@ const searchStep = z
     tlp: criteriaShape.tlp,
     source: withParam(z.string().min(1).max(200)).optional(),
     since: withParam(timeRef).optional().describe('Only entities changed at or after this instant.'),
+    includeSuppressed: withParam(z.boolean()).optional().describe('Also indicators threat intel suppresses (hidden by default).'),
     limit: int(1, LIMITS.searchLimit).optional(),
   })
   .strict();
@@ -109,6 +110,7 @@ const expandStep = z
     depth: int(1, 3).optional(),
     limit: int(1, LIMITS.expandLimit).optional().describe('Most neighbours visited; beyond it the step is truncated with a warning.'),
     includeInput: withParam(z.boolean()).optional().describe('Keep the input entities in the output (default true).'),
+    includeSuppressed: withParam(z.boolean()).optional().describe('Also reach indicators threat intel suppresses (hidden by default).'),
   })
   .strict();
 const filterStep = z.object({ ...common, type: z.literal('filter'), ...criteriaShape }).strict();

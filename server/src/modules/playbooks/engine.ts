@@ -222,6 +222,7 @@ async function runSearch(step: SearchStep, state: State, signal: AbortSignal): P
       tlp: step.tlp as string[] | undefined,
       source: step.source as string | undefined,
       since: typeof step.since === 'string' ? new Date(instantOf(step.since, state.options.now)) : undefined,
+      includeSuppressed: step.includeSuppressed === true,
     },
     effective,
     signal,
@@ -244,7 +245,7 @@ async function runExpand(step: ExpandStep, input: string[], state: State, signal
   const limit = Math.min(stepLimit, state.options.rowLimit - (keepInput ? input.length : 0));
   const depth = typeof step.depth === 'number' ? step.depth : DEFAULTS.expandDepth;
   const found = input.length && limit > 0
-    ? await state.reader.expand(input, { relationshipTypes: step.relationshipTypes as string[] | undefined, entityTypes: step.entityTypes as string[] | undefined, depth, limit }, signal)
+    ? await state.reader.expand(input, { relationshipTypes: step.relationshipTypes as string[] | undefined, entityTypes: step.entityTypes as string[] | undefined, depth, limit, includeSuppressed: step.includeSuppressed === true }, signal)
     : { ids: [], truncated: input.length > 0 };
   if (found.truncated) {
     warnings.push(limit < stepLimit

@@ -25,8 +25,8 @@ export type EntitySummary = {
   sources: string[];
 };
 export type ProvenanceRecord = { source: string; runId: string | null; at: string; confidence: number | null };
-export type SearchFilter = { ids?: string[]; types?: string[]; q?: string; minConfidence?: number; tlp?: string[]; source?: string; since?: Date };
-export type ExpandOptions = { relationshipTypes?: string[]; entityTypes?: string[]; depth: number; limit: number };
+export type SearchFilter = { ids?: string[]; types?: string[]; q?: string; minConfidence?: number; tlp?: string[]; source?: string; since?: Date; includeSuppressed?: boolean };
+export type ExpandOptions = { relationshipTypes?: string[]; entityTypes?: string[]; depth: number; limit: number; includeSuppressed?: boolean };
 
 export interface GraphReader {
   /** Entities matching every given filter, highest confidence first (then by id); at most `limit`. */
@@ -56,7 +56,18 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
-export function createGraphReader(db: Database, tenantId: string, options: { statementTimeoutMs?: number } = {}): GraphReader {
+/**
+ * Entities threat intel suppresses (an active `suppress` entry in its ledger, suppression on for the tenant) stay
+ * out of playbooks unless a step asks for them (`includeSuppressed`), as they stay out of its lists and exports.
+ */
+function notSuppressed(alias: string, nowParam: string): string {
+  return `not (coalesce((select st.suppression_enabled from ti_settings st where st.tenant_id = ${alias}.tenant_id), true)
+    and exists (select 1 from ti_suppressions l where l.tenant_id = ${alias}.tenant_id and l.entity_id = ${alias}.id
+                  and l.action = 'suppress' and l.cleared_at is null and (l.expires_at is null or l.expires_at > ${nowParam})))`;
+}
+
+export function createGraphReader(db: Database, tenantId: string, options: { statementTimeoutMs?: number; now?: Date } = {}): GraphReader {
+  const now = () => (options.now ?? new Date()).toISOString();
   async function read<T>(signal: AbortSignal, fn: (tx: Sql) => Promise<T>): Promise<T> {
     signal.throwIfAborted();
     return db.withTenant(tenantId, async (tx) => {
@@ -82,6 +93,7 @@ export function createGraphReader(db: Database, tenantId: string, options: { sta
       if (filter.tlp?.length) add('e.tlp = any(?::text[])', filter.tlp);
       if (filter.since) add('e.modified_at >= ?', filter.since.toISOString());
       if (filter.source) add(`exists (select 1 from provenance p where p.tenant_id = e.tenant_id and p.subject_kind = 'entity' and p.subject_id = e.id and p.source = ?)`, filter.source);
+      if (!filter.includeSuppressed) add(notSuppressed('e', '?::timestamptz'), now());
       params.push(limit + 1);
       const rows = await read(signal, async (tx) => (await tx.query<SummaryRow>(
         `select ${SUMMARY_COLS} from entities e where ${where.join(' and ')}
@@ -91,7 +103,7 @@ export function createGraphReader(db: Database, tenantId: string, options: { sta
       return { entities: rows.slice(0, limit).map(toSummary), truncated: rows.length > limit };
     },
 
-    async expand(ids, { relationshipTypes, entityTypes, depth, limit }, signal) {
+    async expand(ids, { relationshipTypes, entityTypes, depth, limit, includeSuppressed }, signal) {
       const visited = new Set(ids);
       const found: Array<{ id: string; type: string }> = [];
       let frontier = [...ids];
@@ -113,8 +125,9 @@ export function createGraphReader(db: Database, tenantId: string, options: { sta
              select unnest($4::uuid[])
            )
            select nb.id, e.type from nb join entities e on e.tenant_id = $1 and e.id = nb.id
+            where $6::boolean or ${notSuppressed('e', '$7::timestamptz')}
            order by nb.id limit $5`,
-          [tenantId, frontier, relTypes, [...visited], remaining + 1],
+          [tenantId, frontier, relTypes, [...visited], remaining + 1, includeSuppressed ?? false, now()],
         )).rows);
         if (rows.length > remaining) truncated = true;
         const kept = rows.slice(0, remaining);

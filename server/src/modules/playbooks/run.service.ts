@@ -291,7 +291,7 @@ export function createRunService(deps: {
     }, CANCEL_POLL_MS);
     let outcome: RunOutcome;
     try {
-      outcome = await runPlaybook(prepared.definition as never, prepared.run.params as never, createGraphReader(db, ctx.tenantId, { statementTimeoutMs: deps.stepTimeoutMs ?? STEP_TIMEOUT_MS }), {
+      outcome = await runPlaybook(prepared.definition as never, prepared.run.params as never, createGraphReader(db, ctx.tenantId, { statementTimeoutMs: deps.stepTimeoutMs ?? STEP_TIMEOUT_MS, now: clock.now() }), {
         signal: controller.signal,
         stepTimeoutMs: deps.stepTimeoutMs ?? STEP_TIMEOUT_MS,
         rowLimit: deps.rowLimit ?? ROW_LIMIT,
