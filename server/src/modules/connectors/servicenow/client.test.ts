@@ -60,6 +60,16 @@ describe('retries', () => {
     expect(server.log.map((e) => e.status)).toEqual([503, 503, 503, 200]);
   });
 
+  it('reports every exchange to onRequest (for metrics), network errors included', async () => {
+    const events: Array<{ status: number | string; attempt: number }> = [];
+    const { client, server } = await contract({ deps: { onRequest: (e) => events.push({ status: e.status, attempt: e.attempt }) } });
+    server.setFault({ kind: 'error', count: 1, status: 500 });
+    server.setFault({ kind: 'drop', count: 1 });
+    await client.getIncident(fixtureIncidents[0]!.sys_id as string);
+    // The drop is taken before the error on the first request; the second gets the 500.
+    expect(events).toEqual([{ status: 'network_error', attempt: 1 }, { status: 500, attempt: 2 }, { status: 200, attempt: 3 }]);
+  });
+
   it('gives up after maxAttempts with a retryable upstream error', async () => {
     const { client, server } = await contract({ client: { retry: { baseDelayMs: 100, maxAttempts: 4 } } });
     server.setFault({ kind: 'error', count: 10, status: 502 });
