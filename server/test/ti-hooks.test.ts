@@ -46,3 +46,13 @@ it('rescores an indicator in the same transaction as a new sighting', async () =
   const after = (await scoreOf(entity.id))!;
   expect(after.breakdown).not.toEqual(before.breakdown);
 });
+
+it('gives every tenant a daily rescoring schedule, which it may move or disable like any other', async () => {
+  const fresh = await t.createTenant();
+  const items = (await fresh.admin.get('/api/v1/schedules')).json().items;
+  const daily = items.find((s: { jobType: string }) => s.jobType === 'ti.rescore');
+  expect(daily).toMatchObject({ name: 'Daily threat-intel rescoring', cron: '15 3 * * *', timezone: 'UTC', enabled: true });
+  const detail = (await fresh.admin.get(`/api/v1/schedules/${daily.id}`)).json();
+  expect(detail.nextFires[0]).toMatch(/T03:15:00\.000Z$/);
+  expect((await fresh.admin.patch(`/api/v1/schedules/${daily.id}`, { cron: '0 5 * * *', timezone: 'Europe/Berlin' })).statusCode).toBe(200);
+});

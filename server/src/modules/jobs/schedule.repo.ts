@@ -57,8 +57,9 @@ export const scheduleRepo = {
     );
     return rows;
   },
+  /** Schedules the tenant's users made; those Summit provides itself (no owner: the daily rescoring) do not count. */
   async count(tx: Sql, tenantId: string): Promise<number> {
-    const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from schedules where tenant_id = $1', [tenantId]);
+    const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from schedules where tenant_id = $1 and owner_id is not null', [tenantId]);
     return rows[0]!.n;
   },
   async delete(tx: Sql, tenantId: string, id: string): Promise<void> {
