@@ -22,6 +22,7 @@ import {
 import { createTenancyModule, registerTenancyRoutes } from './modules/tenancy/index.js';
 import { createPlaybooksModule } from './modules/playbooks/index.js';
 import { createTiModule, RESCORE_JOB } from './modules/ti/index.js';
+import { createConnectorsModule } from './modules/connectors/index.js';
 import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
@@ -114,6 +115,16 @@ export async function buildApp(deps: AppDeps) {
     secret: deps.secret,
   });
   const tiModule = createTiModule({ db, clock, audit, jobs, raise: notifications.raise, secret: deps.secret, env: deps.config.SUMMIT_ENV ?? 'dev' });
+  const connectorsModule = createConnectorsModule({
+    db,
+    clock,
+    audit,
+    jobs,
+    registry: metrics.registry,
+    raise: notifications.raise,
+    secret: deps.secret,
+    graph: graphModule,
+  });
   const tenancy = createTenancyModule({
     db,
     clock,
@@ -146,6 +157,7 @@ export async function buildApp(deps: AppDeps) {
   graphModule.registerRoutes(app);
   playbooksModule.registerRoutes(app);
   tiModule.registerRoutes(app);
+  connectorsModule.registerRoutes(app);
   registerDlqDepthGauge(metrics.registry, db);
 
   await jobs.start();
@@ -154,7 +166,7 @@ export async function buildApp(deps: AppDeps) {
     await jobs.stop();
   });
   await app.ready();
-  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule, ti: tiModule }, metrics };
+  return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule, ti: tiModule, connectors: connectorsModule }, metrics };
 }
 
 export type SummitApp = Awaited<ReturnType<typeof buildApp>>;

@@ -216,6 +216,23 @@ objectFixtures['/api/v1/ti/enrichments/{id}'] = async (tenant) => {
   return { id, exists: async () => (await tenant.admin.get(`/api/v1/ti/enrichments/${id}`)).statusCode === 200 };
 };
 
+// Connectors: the victim's connector keeps its name and stays; the instance URL is never contacted by a refused call.
+const connectorFixture = (body: Record<string, unknown>) => async (tenant: TestTenant): Promise<ObjectFixture> => {
+  const name = `c-${randomUUID().slice(0, 8)}`;
+  const res = await tenant.admin.post('/api/v1/connectors', { kind: 'servicenow', name, config: { instanceUrl: 'https://victim.service-now.com', auth: { type: 'basic', username: 'u', password: 'p' } } });
+  const id = res.json().id as string;
+  return {
+    id,
+    body,
+    exists: async () => {
+      const c = await tenant.admin.get(`/api/v1/connectors/${id}`);
+      return c.statusCode === 200 && c.json().name === name;
+    },
+  };
+};
+for (const path of ['', '/test', '/sync', '/runs', '/health']) objectFixtures[`/api/v1/connectors/{id}${path}`] = connectorFixture({ name: 'taken-over' });
+objectFixtures['/api/v1/connectors/{id}/incidents'] = connectorFixture({ findingKey: 'f', shortDescription: 'x' });
+
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;
 

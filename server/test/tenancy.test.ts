@@ -133,6 +133,10 @@ describe('users', () => {
     const me = (await viewer.client.get('/api/v1/me')).json();
     // Playbook object actions are listed because every member reaches them; each playbook's own ACL then decides.
     expect(me.permissions).toEqual([
+      'connector-run:list',
+      'connector:health',
+      'connector:list',
+      'connector:read',
       'entity:list',
       'entity:read',
       'export:stix',

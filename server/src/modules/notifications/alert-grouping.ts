@@ -1,4 +1,4 @@
-export const ALERT_KINDS = ['dlq.item', 'dlq.depth', 'schedule.failing', 'playbook.run.failed', 'playbook.run.delivered', 'ti.budget'] as const;
+export const ALERT_KINDS = ['dlq.item', 'dlq.depth', 'schedule.failing', 'playbook.run.failed', 'playbook.run.delivered', 'ti.budget', 'connector.failed'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -103,15 +103,25 @@ const ACTION_GROUPS: Record<string, string> = {
   'warninglist:update': 'ti-admin',
   'ti-budget:update': 'ti-admin',
   'ti-budget:override': 'ti-admin',
+  'connector:list': 'connectors-read',
+  'connector:read': 'connectors-read',
+  'connector-run:list': 'connectors-read',
+  'connector:health': 'connectors-read',
+  'connector:sync': 'connectors-operate',
+  'connector:incident': 'connectors-operate',
+  'connector:create': 'connectors-admin',
+  'connector:update': 'connectors-admin',
+  'connector:delete': 'connectors-admin',
+  'connector:test': 'connectors-admin',
 };
 const LEAF_ACTIONS = Object.keys(ACTION_GROUPS);
 
 // From the policies: what each tenant role may do on its own tenant.
 const GROUPS_BY_ROLE: Record<Role, string[]> = {
-  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'playbooks-configure', 'ti-read', 'ti-analyze', 'ti-admin'],
-  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read'],
-  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'ti-read', 'ti-analyze'],
-  viewer: ['self-service', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read'],
+  admin: ['self-service', 'directory-read', 'directory-admin', 'audit-read', 'jobs-read', 'schedules-manage', 'dlq-manage', 'channels-manage', 'notifications-own', 'graph-read', 'graph-write', 'graph-admin', 'schemas-approve', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'playbooks-configure', 'ti-read', 'ti-analyze', 'ti-admin', 'connectors-read', 'connectors-operate', 'connectors-admin'],
+  auditor: ['self-service', 'directory-read', 'audit-read', 'jobs-read', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read', 'connectors-read'],
+  analyst: ['self-service', 'jobs-read', 'schedules-manage', 'notifications-own', 'graph-read', 'graph-write', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'playbooks-author', 'ti-read', 'ti-analyze', 'connectors-read', 'connectors-operate'],
+  viewer: ['self-service', 'notifications-own', 'graph-read', 'playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin', 'ti-read', 'connectors-read'],
 };
 const ROLES = Object.keys(GROUPS_BY_ROLE) as Role[];
 
@@ -171,11 +181,11 @@ describe('createPolicyEngine over the shipped policies', () => {
     expect(allowed.sort()).toEqual(LEAF_ACTIONS.filter((a) => GROUPS_BY_ROLE.auditor.includes(ACTION_GROUPS[a]!)).sort());
   });
 
-  it('lets a user with no roles do self-service, read its inbox, the graph and threat intel, and reach playbooks', () => {
+  it('lets a user with no roles do self-service, read its inbox, the graph, threat intel and connectors, and reach playbooks', () => {
     const allowed = LEAF_ACTIONS.filter((action) => engine.authorize({ principal: user([]), action }).allowed);
     // Playbook object actions pass the tenant gate for every member; each playbook's own ACL decides next.
     const playbookGate = LEAF_ACTIONS.filter((a) => ['playbooks-use', 'playbook-view', 'playbook-run', 'playbook-edit', 'playbook-admin'].includes(ACTION_GROUPS[a]!));
-    const tiRead = LEAF_ACTIONS.filter((a) => ACTION_GROUPS[a] === 'ti-read');
+    const tiRead = LEAF_ACTIONS.filter((a) => ACTION_GROUPS[a] === 'ti-read' || ACTION_GROUPS[a] === 'connectors-read');
     expect(allowed.filter((a) => !playbookGate.includes(a) && !tiRead.includes(a)).sort()).toEqual([
       'entity:list',
       'entity:read',

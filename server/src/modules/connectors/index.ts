@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
+import type { Clock } from '../../platform/clock.js';
+import { deriveKey } from '../../platform/crypto.js';
+import type { Database } from '../../platform/db.js';
+import type { JobQueue } from '../../platform/jobs/job-queue.js';
+import type { AuditService } from '../audit/index.js';
+import type { GraphModule } from '../graph/index.js';
+import type { NotificationsModule } from '../notifications/index.js';
+// The sealing box of the notifications module (channel secrets), reused rather than copied; see the report.
+import { createSecretBox } from '../notifications/secret-box.js';
+import { createConnectorService, SYNC_JOB } from './connector.service.js';
+import { registerConnectorRoutes } from './connectors.routes.js';
+import type { ServiceNowClient } from './servicenow/client.js';
+import { createClientFactory, createSyncJob } from './servicenow/sync.js';
+
+export { SYNC_JOB } from './connector.service.js';
+
+/** Connectors (ServiceNow): configuration, scheduled incremental sync into the graph, health, outbound incidents. */
+export function createConnectorsModule(deps: {
+  db: Database;
+  clock: Clock;
+  audit: AuditService;
+  jobs: JobQueue;
+  registry: Registry;
+  raise: NotificationsModule['raise'];
+  secret: string;
+  graph: Pick<GraphModule, 'ingest'>;
+  /** Tests may route ServiceNow traffic through their own fetch. */
+  fetch?: typeof fetch;
+}) {
+  const requests = new Counter({ name: 'servicenow_requests_total', help: 'Requests to ServiceNow instances by HTTP status.', labelNames: ['status'] as const, registers: [deps.registry] });
+  const duration = new Histogram({ name: 'servicenow_request_duration_seconds', help: 'ServiceNow request latency.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [deps.registry] });
+  const lag = new Gauge({ name: 'connector_sync_lag_seconds', help: 'Now minus the newest record synced.', labelNames: ['connector'] as const, registers: [deps.registry] });
+  const records = new Counter({ name: 'connector_records_total', help: 'Records through connectors by direction and outcome.', labelNames: ['direction', 'outcome'] as const, registers: [deps.registry] });
+
+  // Requests are buffered per connector and written with the next page (health reads them); bounded so a
+  // connector whose writes fail cannot grow memory without limit.
+  const pending = new Map<string, Array<{ id: string; at: Date; status: number | null; durationMs: number }>>();
+  const clients = new Map<string, ServiceNowClient>();
+  const factory = createClientFactory({
+    fetch: deps.fetch,
+    onRequest: (_tenantId, connectorId, event) => {
+      requests.inc({ status: String(event.status) });
+      duration.observe(event.durationMs / 1000);
+      const list = pending.get(connectorId) ?? [];
+      if (list.length < 10_000) list.push({ id: uuidv7(), at: deps.clock.now(), status: typeof event.status === 'number' ? event.status : null, durationMs: event.durationMs });
+      pending.set(connectorId, list);
+    },
+  });
+  const clientFor: typeof factory = (tenantId, connectorId, config) => {
+    const client = factory(tenantId, connectorId, config);
+    clients.set(connectorId, client);
+    return client;
+  };
+  const drainRequests = (connectorId: string) => {
+    const list = pending.get(connectorId) ?? [];
+    pending.delete(connectorId);
+    return list;
+  };
+
+  const connectors = createConnectorService({ ...deps, secrets: createSecretBox(deriveKey(deps.secret, 'connector-secrets')), clientFor });
+  const syncJob = createSyncJob({
+    db: deps.db,
+    clock: deps.clock,
+    ingest: (scope, bundle, source) => deps.graph.ingest.ingestNow(scope, bundle, source),
+    raise: deps.raise,
+    clientConfigOf: connectors.clientConfigOf,
+    clientFor,
+    drainRequests,
+    metrics: { records: (direction, outcome, n) => n > 0 && records.inc({ direction, outcome }, n), lag: (connector, seconds) => lag.set({ connector }, seconds) },
+    // The graph keeps the first STIX id an entity was written with; connector ids are deterministic, so this finds
+    // the incident entity each record became.
+    resolveEntityIds: (tenantId, stixIds) =>
+      deps.db.withTenant(tenantId, async (tx) => {
+        if (!stixIds.length) return new Map();
+        const { rows } = await tx.query<{ stixId: string; id: string }>('select stix_id as "stixId", id from entities where tenant_id = $1 and stix_id = any($2::text[])', [tenantId, stixIds]);
+        return new Map(rows.map((r) => [r.stixId, r.id]));
+      }),
+  });
+  deps.jobs.register(syncJob);
+
+  return {
+    service: connectors,
+    syncJobName: SYNC_JOB,
+    registerRoutes: (app: FastifyInstance) =>
+      registerConnectorRoutes(app, {
+        connectors,
+        isThrottled: (id) => clients.get(id)?.isThrottled() ?? false,
+        onOutbound: (outcome) => records.inc({ direction: 'outbound', outcome }),
+      }),
+  };
+}
+
+export type ConnectorsModule = ReturnType<typeof createConnectorsModule>;
