@@ -13,7 +13,7 @@ import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { UserCtx } from '../../platform/request-context.js';
 import type { AuditService } from '../audit/index.js';
 import { cronProblems, nextFires, scheduleRepo } from '../jobs/index.js';
-import type { SecretBox } from '../notifications/secret-box.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import { connectorRepo, type ConnectorRow, type RunRow } from './connector.repo.js';
 import type { ConnectorConfigInput } from './connector.schemas.js';
 import { ServiceNowError } from './servicenow/errors.js';

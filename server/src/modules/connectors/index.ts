@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/index.js';
 import type { GraphModule } from '../graph/index.js';
 import type { NotificationsModule } from '../notifications/index.js';
 // The sealing box of the notifications module (channel secrets), reused rather than copied; see the report.
-import { createSecretBox } from '../notifications/secret-box.js';
+import { createSecretBox } from '../../platform/secret-box.js';
 import { createConnectorService, SYNC_JOB } from './connector.service.js';
 import { registerConnectorRoutes } from './connectors.routes.js';
 import type { ServiceNowClient } from './servicenow/client.js';

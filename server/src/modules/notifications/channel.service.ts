@@ -8,7 +8,7 @@ import type { AuditService } from '../audit/index.js';
 import { channelSummary, toChannelDto } from './dto.js';
 import type { CreateChannelInput } from './notifications.schemas.js';
 import { channelRepo } from './notifications.repo.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import { checkWebhookUrl, type UrlPolicy } from './url-policy.js';
 
 const cursorShape = z.object({ id: z.uuid() });

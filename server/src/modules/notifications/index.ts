@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/index.js';
 import { createAlertService } from './alert.service.js';
 import { createChannelService } from './channel.service.js';
 import { createInboxService } from './inbox.service.js';
-import { createSecretBox } from './secret-box.js';
+import { createSecretBox } from '../../platform/secret-box.js';
 import { createWebhookJob } from './webhook.job.js';
 
 export { registerNotificationRoutes } from './notifications.routes.js';

@@ -5,7 +5,7 @@ import type { Database, Sql } from '../../platform/db.js';
 import { PermanentJobError, type JobContext } from '../../platform/jobs/job-types.js';
 import { secretContext } from './channel.service.js';
 import type { ChannelRow } from './notifications.repo.js';
-import { createSecretBox } from './secret-box.js';
+import { createSecretBox } from '../../platform/secret-box.js';
 import { verifyWebhookSignature } from './webhook-signature.js';
 import { createWebhookJob, WebhookDeliveryError, type WebhookPayload } from './webhook.job.js';
 

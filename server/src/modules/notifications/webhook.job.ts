@@ -7,7 +7,7 @@ import { PermanentJobError, type JobContext, type JobType } from '../../platform
 import { ALERT_KINDS, SEVERITIES, WEBHOOK_QUEUE } from './alert-grouping.js';
 import { secretContext } from './channel.service.js';
 import { channelRepo } from './notifications.repo.js';
-import { SecretUnreadableError, type SecretBox } from './secret-box.js';
+import { SecretUnreadableError, type SecretBox } from '../../platform/secret-box.js';
 import { bareHost, checkWebhookUrl, isPublicAddress, type UrlPolicy } from './url-policy.js';
 import {
   classifyDeliveryStatus,

@@ -18,7 +18,7 @@ import { createEnrichmentService } from './enrichment.service.js';
 import { createLocalProvider, warninglistsFromSuppressions, type WarninglistMatcher } from './providers/local.provider.js';
 import { registerProviderRoutes } from './providers/provider.routes.js';
 import { createProviderService } from './providers/provider.service.js';
-import { createSeal } from './providers/secret-seal.js';
+import { createSecretBox } from '../../platform/secret-box.js';
 import type { Sleep } from './providers/token-bucket.js';
 
 export function createEnrichmentModule(deps: {
@@ -43,7 +43,7 @@ export function createEnrichmentModule(deps: {
     db,
     clock,
     audit,
-    seal: createSeal(deriveKey(deps.secret, 'ti-provider-secrets')),
+    seal: createSecretBox(deriveKey(deps.secret, 'ti-provider-secrets')),
     local,
     allowPlainHttp: (deps.env ?? 'dev') === 'dev',
     sleep: deps.sleep,

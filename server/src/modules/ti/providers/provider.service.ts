@@ -14,8 +14,10 @@ import { LOCAL_PROVIDER } from './local.provider.js';
 import type { EnrichmentProvider } from './provider.js';
 import { providerRepo, type ProviderRow } from './provider.repo.js';
 import type { createProviderBody, ProviderDto, updateProviderBody } from './provider.schemas.js';
-import type { Seal } from './secret-seal.js';
+import type { SecretBox } from '../../../platform/secret-box.js';
 import type { Sleep } from './token-bucket.js';
+
+const sealContext = (tenantId: string, provider: string) => `ti-provider:${tenantId}:${provider}`;
 
 function toDto(row: ProviderRow): ProviderDto {
   return {
@@ -41,7 +43,8 @@ export function createProviderService(deps: {
   db: Database;
   clock: Clock;
   audit: Pick<AuditService, 'record'>;
-  seal: Seal;
+  /** Seals credentials bound to their tenant and provider, so a sealed value copied elsewhere does not open. */
+  seal: SecretBox;
   local: EnrichmentProvider;
   /** prod: only https base URLs; dev and tests may call a provider on http://127.0.0.1. */
   allowPlainHttp: boolean;
@@ -67,7 +70,7 @@ export function createProviderService(deps: {
     const cached = clients.get(key);
     if (cached && cached.version === version) return cached.provider;
     const provider = createHttpProvider(
-      { ...row, authValue: row.authValueSealed ? seal.open(row.authValueSealed) : null },
+      { ...row, authValue: row.authValueSealed ? seal.open(row.authValueSealed, sealContext(tenantId, name)) : null },
       { clock, sleep: deps.sleep, fetch: deps.fetch },
     );
     clients.set(key, { version, provider });
@@ -98,7 +101,7 @@ export function createProviderService(deps: {
         name: body.name,
         baseUrl: body.baseUrl,
         authHeader: body.authHeader,
-        authValueSealed: body.authValue ? seal.seal(body.authValue) : null,
+        authValueSealed: body.authValue ? seal.seal(body.authValue, sealContext(ctx.tenantId, body.name)) : null,
         costCents: body.costCents,
         ratePerMinute: body.ratePerMinute,
         burst: body.burst ?? Math.min(10, body.ratePerMinute),
@@ -127,7 +130,7 @@ export function createProviderService(deps: {
         const before = await providerRepo.get(tx, ctx.tenantId, name);
         if (!before) throw new NotFoundError('Enrichment provider', name);
         const authHeader = body.authHeader !== undefined ? body.authHeader : before.authHeader;
-        const authValueSealed = body.authValue !== undefined ? (body.authValue === null ? null : seal.seal(body.authValue)) : before.authValueSealed;
+        const authValueSealed = body.authValue !== undefined ? (body.authValue === null ? null : seal.seal(body.authValue, sealContext(ctx.tenantId, name))) : before.authValueSealed;
         if ((authHeader === null) !== (authValueSealed === null)) {
           throw new ValidationError('Give authHeader and authValue together.', [{ path: 'body.authValue', message: 'needs authHeader (and the other way round)' }]);
         }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveKey } from '../../platform/crypto.js';
+import { deriveKey } from './crypto.js';
 import { createSecretBox, SecretUnreadableError } from './secret-box.js';
 
 const box = createSecretBox(deriveKey('a-server-secret-of-at-least-32-chars!', 'channel-secrets'));
