@@ -128,6 +128,26 @@ describe('access', () => {
     expect(audit).toEqual(expect.arrayContaining(['playbook.grant.create', 'playbook.grant.update', 'playbook.grant.delete']));
   });
 
+  it('pages through only the playbooks the caller may view, however many it may not', async () => {
+    const tenant = await t.createTenant();
+    const analyst = await t.createUser(tenant, ['analyst']);
+    const mine: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const hidden = (await tenant.admin.post('/api/v1/playbooks', investigation(`hidden ${i}`))).json().id;
+      expect(hidden).toBeTruthy();
+      if (i % 3 === 0) mine.push((await analyst.client.post('/api/v1/playbooks', investigation(`mine ${i}`))).json().id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const res = (await analyst.client.get(`/api/v1/playbooks?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen.push(...res.items.map((p: { id: string }) => p.id));
+      cursor = res.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen.sort()).toEqual(mine.sort());
+  });
+
   it('lets viewers not author, and keeps other tenants out of lists', async () => {
     const viewer = await t.createUser(acme, ['viewer']);
     expect((await viewer.client.post('/api/v1/playbooks', investigation('by a viewer'))).statusCode).toBe(403);

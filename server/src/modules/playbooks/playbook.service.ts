@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../../platform/clock.js';
 import { isUniqueViolation, type Database, type Sql } from '../../platform/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
-import { decodeCursor, toPage } from '../../platform/pagination.js';
+import { decodeCursor, encodeCursor, toPage } from '../../platform/pagination.js';
 import type { UserCtx } from '../../platform/request-context.js';
 import type { Actor } from '../../platform/context.js';
 import { z } from 'zod';
@@ -118,18 +118,21 @@ export function createPlaybookService(deps: { db: Database; clock: Clock; audit:
     let after = decodeCursor(query.cursor, z.object({ id: z.uuid() }))?.id;
     return db.withTenant(ctx.tenantId, async (tx) => {
       const visible: Array<ReturnType<typeof toPlaybookDto>> = [];
-      for (let batch = 0; batch < 20; batch++) {
+      let exhausted = false;
+      for (let batch = 0; batch < 20 && !exhausted && visible.length <= query.limit; batch++) {
         const rows = await playbookRepo.list(tx, ctx.tenantId, { after, limit: query.limit + 1, tag: query.tag, q: query.q });
         const grants = await playbookRepo.grants(tx, ctx.tenantId, rows.map((r) => r.id));
         for (const row of rows) {
           const level = access.levelOf(ctx, row, grants.filter((g) => g.playbookId === row.id));
           if (level) visible.push(toPlaybookDto(row, level));
-          after = row.id;
           if (visible.length > query.limit) break;
+          after = row.id;
         }
-        if (visible.length > query.limit || rows.length <= query.limit) break;
+        exhausted = rows.length <= query.limit && visible.length <= query.limit;
       }
-      return toPage(visible, query.limit, (last) => ({ id: last.id }));
+      if (visible.length > query.limit) return toPage(visible, query.limit, (last) => ({ id: last.id }));
+      // Read as far as one request may without filling the page: the cursor carries on from there.
+      return { items: visible, nextCursor: exhausted || !after ? null : encodeCursor({ id: after }) };
     });
   }
 
