@@ -232,6 +232,7 @@ const connectorFixture = (body: Record<string, unknown>) => async (tenant: TestT
 };
 for (const path of ['', '/test', '/sync', '/runs', '/health']) objectFixtures[`/api/v1/connectors/{id}${path}`] = connectorFixture({ name: 'taken-over' });
 objectFixtures['/api/v1/connectors/{id}/incidents'] = connectorFixture({ findingKey: 'f', shortDescription: 'x' });
+objectFixtures['/api/v1/connectors/{id}/incidents/{requestId}'] = connectorFixture({});
 
 const routes = t.summit.modules.policy.registry.entries().filter((r) => !r.public);
 const engine = t.summit.modules.policy.engine;

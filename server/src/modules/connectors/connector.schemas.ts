@@ -104,4 +104,20 @@ export const incidentBody = z.strictObject({
   priority: z.number().int().min(1).max(5).optional(),
   entityIds: z.array(z.uuid()).max(100).optional(),
 });
-export const incidentResult = z.object({ sysId: z.string(), number: z.string(), created: z.boolean() });
+export const incidentResult = z.object({ requestId: z.string(), sysId: z.string(), number: z.string(), created: z.boolean() });
+export const incidentQueued = z.object({ requestId: z.string(), jobId: z.string(), status: z.literal('queued') });
+export const incidentRequestParams = z.object({ id: z.uuid(), requestId: z.uuid() });
+export const incidentRequestDto = z.object({
+  requestId: z.string(),
+  connectorId: z.string(),
+  findingKey: z.string(),
+  status: z.enum(['queued', 'pushed', 'failed']),
+  jobId: z.string(),
+  attempts: z.number(),
+  sysId: z.string().nullable(),
+  number: z.string().nullable(),
+  created: z.boolean().nullable(),
+  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});

@@ -19,6 +19,7 @@ import type { ConnectorConfigInput } from './connector.schemas.js';
 import { ServiceNowError } from './servicenow/errors.js';
 import { validateExtraQuery } from './servicenow/keyset-pager.js';
 import type { ServiceNowClientFactory } from './servicenow/sync.js';
+import { createOutbound, type IncidentInput } from './outbound.job.js';
 
 export const SYNC_JOB = 'connector.sync';
 type Secrets = { password?: string; clientSecret?: string };
@@ -74,9 +75,11 @@ export function createConnectorService(deps: {
   db: Database;
   clock: Clock;
   audit: Pick<AuditService, 'record'>;
-  jobs: Pick<JobQueue, 'enqueue' | 'cancelScheduled'>;
+  jobs: Pick<JobQueue, 'enqueue' | 'cancelScheduled' | 'register'>;
   secrets: SecretBox;
   clientFor: ServiceNowClientFactory;
+  /** Counts outbound outcomes (created, updated, failed) of inline and job pushes. */
+  onOutbound?: (outcome: string) => void;
 }) {
   const { db, clock, audit, secrets } = deps;
   const sealContext = (tenantId: string, id: string) => `connector:${tenantId}:${id}`;
@@ -201,6 +204,11 @@ export function createConnectorService(deps: {
     return { instanceUrl: c.instanceUrl, table: c.table, auth, rateLimit: row.rateLimit, pageSize: row.pageSize, query: c.query, fieldMap: c.fieldMap };
   }
 
+  // The outbound job is registered here, with the service that owns its table, so every process that builds the
+  // connectors module (API and worker) knows the queue.
+  const outbound = createOutbound({ db, clock, audit, jobs: deps.jobs, clientFor: deps.clientFor, clientConfigOf, correlationIdFor, onOutcome: deps.onOutbound });
+  deps.jobs.register(outbound.job);
+
   async function test(ctx: UserCtx, id: string) {
     const row = await db.withTenant(ctx.tenantId, (tx) => mustGet(tx, ctx.tenantId, id));
     const client = deps.clientFor(ctx.tenantId, row.id, clientConfigOf(ctx.tenantId, row));
@@ -251,31 +259,21 @@ export function createConnectorService(deps: {
     });
   }
 
-  /** Creates or updates the ServiceNow incident of a finding; the correlation_id makes a retry update, not duplicate. */
-  async function pushIncident(ctx: UserCtx, id: string, input: { findingKey: string; shortDescription: string; description?: string; priority?: number; entityIds?: string[] }, onRecord: (outcome: string) => void) {
-    const row = await db.withTenant(ctx.tenantId, (tx) => mustGet(tx, ctx.tenantId, id));
-    const client = deps.clientFor(ctx.tenantId, row.id, clientConfigOf(ctx.tenantId, row));
-    const correlationId = correlationIdFor(ctx.tenantId, input.findingKey);
-    const entities = input.entityIds?.length ? `\n\nSummit entities: ${input.entityIds.join(', ')}` : '';
-    let result;
-    try {
-      result = await client.upsertByCorrelationId(correlationId, {
-        shortDescription: input.shortDescription,
-        description: `${input.description ?? ''}${entities}`.trim(),
-        priority: input.priority,
-        correlationDisplay: 'Summit',
-      });
-    } catch (error) {
-      onRecord('failed');
+  /**
+   * Creates or updates the ServiceNow incident of a finding through the `connector.incident` job (see
+   * outbound.job.ts): the request, its audit and the job commit together, then the push is tried inline. The
+   * correlation_id makes a retry, a replay or a second request update, never duplicate.
+   */
+  async function pushIncident(ctx: UserCtx, id: string, input: IncidentInput, onRecord?: (outcome: string) => void) {
+    const result = await outbound.requestAndTry(ctx, id, input);
+    // Without the module-wide counter (deps.onOutbound), the route's counter sees the inline outcomes.
+    if (!deps.onOutbound && onRecord) onRecord(result.kind === 'pushed' ? (result.created ? 'created' : 'updated') : 'failed');
+    if (result.kind === 'failed') {
+      const error = result.error;
       if (error instanceof ServiceNowError) throw new UpstreamError(`ServiceNow refused the incident: ${error.message}`, { cause: error });
       throw error;
     }
-    onRecord(result.created ? 'created' : 'updated');
-    const out = { sysId: result.record.sysId, number: result.record.number, created: result.created };
-    await db.withTenant(ctx.tenantId, (tx) =>
-      audit.record(tx, ctx, { action: 'connector.incident', target: { type: 'connector', id }, after: { ...out, findingKey: input.findingKey, correlationId } }),
-    );
-    return out;
+    return result;
   }
 
   return {
@@ -287,6 +285,9 @@ export function createConnectorService(deps: {
     listRuns,
     health,
     pushIncident,
+    /** For other modules (a playbook's create-incident step): request a push in the caller's transaction. */
+    requestIncident: outbound.request,
+    getIncidentRequest: (ctx: TenantCtx, id: string, requestId: string) => outbound.get(ctx.tenantId, id, requestId),
     clientConfigOf,
     list: (ctx: TenantCtx) => db.withTenant(ctx.tenantId, async (tx) => ({ items: (await connectorRepo.list(tx, ctx.tenantId)).map(toConnectorDto) })),
     get: (ctx: TenantCtx, id: string) => db.withTenant(ctx.tenantId, async (tx) => toConnectorDto(await mustGet(tx, ctx.tenantId, id))),

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { userCtxOf } from '../../platform/request-context.js';
 import type { ConnectorService } from './connector.service.js';
-import { connectorDto, createBody, healthDto, idParams, incidentBody, incidentResult, runDto, testResult, updateBody } from './connector.schemas.js';
+import { connectorDto, createBody, healthDto, idParams, incidentBody, incidentQueued, incidentRequestDto, incidentRequestParams, incidentResult, runDto, testResult, updateBody } from './connector.schemas.js';
 
 export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors: ConnectorService; isThrottled: (connectorId: string) => boolean; onOutbound: (outcome: string) => void }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -59,7 +59,23 @@ export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors
   });
   r.post('/api/v1/connectors/:id/incidents', {
     config: { action: 'connector:incident' },
-    schema: { operationId: 'pushConnectorIncident', tags, summary: 'Create or update the ServiceNow incident of a finding (idempotent by finding key).', params: idParams, body: incidentBody, response: { 200: incidentResult } },
-    handler: async (request) => connectors.pushIncident(userCtxOf(request), request.params.id, request.body, deps.onOutbound),
+    schema: {
+      operationId: 'pushConnectorIncident',
+      tags,
+      summary: 'Create or update the ServiceNow incident of a finding (idempotent by finding key): 200 when the inline push succeeded, 202 when it failed retryably and the connector.incident job will retry.',
+      params: idParams,
+      body: incidentBody,
+      response: { 200: incidentResult, 202: incidentQueued },
+    },
+    handler: async (request, reply) => {
+      const result = await connectors.pushIncident(userCtxOf(request), request.params.id, request.body, deps.onOutbound);
+      if (result.kind === 'queued') return reply.status(202).send({ requestId: result.requestId, jobId: result.jobId, status: 'queued' as const });
+      return reply.status(200).send({ requestId: result.requestId, sysId: result.sysId, number: result.number, created: result.created });
+    },
+  });
+  r.get('/api/v1/connectors/:id/incidents/:requestId', {
+    config: { action: 'connector:read' },
+    schema: { operationId: 'getConnectorIncidentRequest', tags, summary: 'One outbound incident request: queued, pushed (with the incident) or failed (with the error).', params: incidentRequestParams, response: { 200: incidentRequestDto } },
+    handler: async (request) => connectors.getIncidentRequest(userCtxOf(request), request.params.id, request.params.requestId),
   });
 }
