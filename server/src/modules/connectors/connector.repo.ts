@@ -71,6 +71,47 @@ export const connectorRepo = {
     const { rows } = await tx.query<RunRow>(`select ${RUN_COLS} from connector_runs where tenant_id = $1 and id = $2`, [tenantId, id]);
     return rows[0] ?? null;
   },
+  /** The run of a scheduled fire, unless it exists already or another run of the connector is active. */
+  async insertScheduledRun(tx: Sql, tenantId: string, run: { id: string; connectorId: string; at: Date }): Promise<void> {
+    await tx.query(
+      `insert into connector_runs (tenant_id, id, connector_id, status, trigger, created_at) values ($1, $2, $3, 'queued', 'schedule', $4) on conflict do nothing`,
+      [tenantId, run.id, run.connectorId, run.at],
+    );
+  },
+  /** The connector's queued or running run, if any (at most one: see migration 0015). */
+  async activeRun(tx: Sql, tenantId: string, connectorId: string): Promise<RunRow | null> {
+    const { rows } = await tx.query<RunRow>(`select ${RUN_COLS} from connector_runs where tenant_id = $1 and connector_id = $2 and status in ('queued', 'running')`, [tenantId, connectorId]);
+    return rows[0] ?? null;
+  },
+  /**
+   * Closes an active run created before `before`: its job is long gone (a worker killed on its last attempt), and
+   * left active it would block every later sync of the connector.
+   */
+  async abandonStale(tx: Sql, tenantId: string, connectorId: string, before: Date, at: Date): Promise<number> {
+    const { rows } = await tx.query<{ id: string }>(
+      `update connector_runs set status = case when fetched > 0 then 'partial' else 'failed' end, finished_at = $4,
+              error = '{"kind":"abandoned","message":"the run made no progress within its time limit; its worker is gone"}'::jsonb
+        where tenant_id = $1 and connector_id = $2 and status in ('queued', 'running') and created_at < $3 returning id`,
+      [tenantId, connectorId, before, at],
+    );
+    return rows.length;
+  },
+  /**
+   * Makes run `id` the connector's running run: a queued run, a retry of a running one, or a DLQ replay of a run
+   * that ended partial or failed. False when another run of the connector is active (that one covers this), or the
+   * run already succeeded (a re-delivered job has nothing left to do). Two claims racing for different runs are
+   * settled by the unique index (the loser gets a unique violation).
+   */
+  async claimRun(tx: Sql, tenantId: string, id: string, at: Date): Promise<boolean> {
+    const { rows } = await tx.query<{ id: string }>(
+      `update connector_runs r set status = 'running', started_at = coalesce(started_at, $3), finished_at = null
+        where r.tenant_id = $1 and r.id = $2 and r.status <> 'succeeded'
+          and not exists (select 1 from connector_runs o where o.tenant_id = $1 and o.connector_id = r.connector_id and o.id <> r.id and o.status in ('queued', 'running'))
+        returning r.id`,
+      [tenantId, id, at],
+    );
+    return rows.length === 1;
+  },
   async markRunning(tx: Sql, tenantId: string, id: string, at: Date): Promise<void> {
     await tx.query(`update connector_runs set status = 'running', started_at = coalesce(started_at, $3), finished_at = null, error = null where tenant_id = $1 and id = $2`, [tenantId, id, at]);
   },
@@ -83,6 +124,10 @@ export const connectorRepo = {
   },
   async finishRun(tx: Sql, tenantId: string, id: string, status: RunStatus, at: Date, error: RunRow['error'] = null): Promise<void> {
     await tx.query(`update connector_runs set status = $3, finished_at = $4, error = $5 where tenant_id = $1 and id = $2`, [tenantId, id, status, at, error ? JSON.stringify(error) : null]);
+  },
+  /** A run whose attempt failed retryably waits for the job's next attempt, keeping the connector's one active slot. */
+  async requeueRun(tx: Sql, tenantId: string, id: string, error: NonNullable<RunRow['error']>): Promise<void> {
+    await tx.query(`update connector_runs set status = 'queued', error = $3 where tenant_id = $1 and id = $2`, [tenantId, id, JSON.stringify(error)]);
   },
   async listRuns(tx: Sql, tenantId: string, connectorId: string, limit: number): Promise<RunRow[]> {
     const { rows } = await tx.query<RunRow>(`select ${RUN_COLS} from connector_runs where tenant_id = $1 and connector_id = $2 order by id desc limit $3`, [tenantId, connectorId, limit]);
@@ -141,6 +186,16 @@ export const connectorRepo = {
        select $1, $2, r.id, r.at, r.status, r."durationMs" from jsonb_to_recordset($3::jsonb) as r(id uuid, at timestamptz, status integer, "durationMs" integer)`,
       [tenantId, connectorId, JSON.stringify(rows.map((r) => ({ ...r, durationMs: Math.round(r.durationMs) })))],
     );
+  },
+  /** Requests logged since `since` (the hourly budget a new run starts with is what they left). */
+  async countRequests(tx: Sql, tenantId: string, connectorId: string, since: Date): Promise<number> {
+    const { rows } = await tx.query<{ n: string }>('select count(*) as n from connector_requests where tenant_id = $1 and connector_id = $2 and at > $3', [tenantId, connectorId, since]);
+    return Number(rows[0]!.n);
+  },
+  /** Deletes log rows older than `before` (health reads only the last hour). */
+  async pruneRequests(tx: Sql, tenantId: string, connectorId: string, before: Date): Promise<number> {
+    const { rows } = await tx.query<{ id: string }>('delete from connector_requests where tenant_id = $1 and connector_id = $2 and at < $3 returning id', [tenantId, connectorId, before]);
+    return rows.length;
   },
   async requestStats(tx: Sql, tenantId: string, connectorId: string, since: Date) {
     const { rows } = await tx.query<{ total: string; errors: string; p95: number | null }>(

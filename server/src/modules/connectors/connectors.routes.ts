@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { userCtxOf } from '../../platform/request-context.js';
+import { userCtxOf, type UserCtx } from '../../platform/request-context.js';
 import type { ConnectorService } from './connector.service.js';
 import { connectorDto, createBody, healthDto, idParams, incidentBody, incidentQueued, incidentRequestDto, incidentRequestParams, incidentResult, runDto, testResult, updateBody } from './connector.schemas.js';
 
-export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors: ConnectorService; isThrottled: (connectorId: string) => boolean; onOutbound: (outcome: string) => void }) {
+export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors: ConnectorService; startSync: (ctx: UserCtx, id: string) => Promise<{ runId: string; alreadyActive: boolean }>; isThrottled: (connectorId: string) => boolean; onOutbound: (outcome: string) => void }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { connectors } = deps;
   const tags = ['connectors'];
@@ -44,8 +44,8 @@ export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors
   });
   r.post('/api/v1/connectors/:id/sync', {
     config: { action: 'connector:sync' },
-    schema: { operationId: 'syncConnector', tags, summary: 'Start a sync now (a job); follow it in the runs.', params: idParams, response: { 202: z.object({ runId: z.string() }) } },
-    handler: async (request, reply) => reply.status(202).send(await connectors.startSync(userCtxOf(request), request.params.id)),
+    schema: { operationId: 'syncConnector', tags, summary: 'Start a sync now (a job); follow it in the runs. While a run is queued or running, returns that run (alreadyActive: true) instead of starting another.', params: idParams, response: { 202: z.object({ runId: z.string(), alreadyActive: z.boolean() }) } },
+    handler: async (request, reply) => reply.status(202).send(await deps.startSync(userCtxOf(request), request.params.id)),
   });
   r.get('/api/v1/connectors/:id/runs', {
     config: { action: 'connector-run:list' },

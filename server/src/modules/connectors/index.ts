@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../../platform/clock.js';
 import { deriveKey } from '../../platform/crypto.js';
-import type { Database } from '../../platform/db.js';
+import { isUniqueViolation, type Database } from '../../platform/db.js';
+import type { UserCtx } from '../../platform/request-context.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { AuditService } from '../audit/index.js';
 import type { GraphModule } from '../graph/index.js';
@@ -13,7 +14,8 @@ import { createSecretBox } from '../../platform/secret-box.js';
 import { createConnectorService, SYNC_JOB } from './connector.service.js';
 import { registerConnectorRoutes } from './connectors.routes.js';
 import type { ServiceNowClient } from './servicenow/client.js';
-import { createClientFactory, createSyncJob } from './servicenow/sync.js';
+import { createClientFactory, createSyncJob, STALE_RUN_MS, type SyncHooks } from './servicenow/sync.js';
+import { connectorRepo } from './connector.repo.js';
 
 export { SYNC_JOB } from './connector.service.js';
 
@@ -32,7 +34,19 @@ export function createConnectorsModule(deps: {
 }) {
   const requests = new Counter({ name: 'servicenow_requests_total', help: 'Requests to ServiceNow instances by HTTP status.', labelNames: ['status'] as const, registers: [deps.registry] });
   const duration = new Histogram({ name: 'servicenow_request_duration_seconds', help: 'ServiceNow request latency.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [deps.registry] });
-  const lag = new Gauge({ name: 'connector_sync_lag_seconds', help: 'Now minus the newest record synced.', labelNames: ['connector'] as const, registers: [deps.registry] });
+  // Each finished sync says up to when the connector is caught up (the newest record it wrote, or its own finish
+  // when it found nothing new); the gauge is computed at scrape time, so a sync that stops finishing shows growing lag.
+  const caughtUpAt = new Map<string, number>();
+  new Gauge({
+    name: 'connector_sync_lag_seconds',
+    help: 'Now minus the time the connector was last caught up with its instance (newest record synced, or the finish of a sync that found nothing new).',
+    labelNames: ['connector'] as const,
+    registers: [deps.registry],
+    collect() {
+      const now = deps.clock.now().getTime();
+      for (const [connector, at] of caughtUpAt) this.set({ connector }, Math.max(0, (now - at) / 1000));
+    },
+  });
   const records = new Counter({ name: 'connector_records_total', help: 'Records through connectors by direction and outcome.', labelNames: ['direction', 'outcome'] as const, registers: [deps.registry] });
 
   // Requests are buffered per connector and written with the next page (health reads them); bounded so a
@@ -60,6 +74,7 @@ export function createConnectorsModule(deps: {
     return list;
   };
 
+  const syncHooks: SyncHooks = {};
   const connectors = createConnectorService({ ...deps, secrets: createSecretBox(deriveKey(deps.secret, 'connector-secrets')), clientFor });
   const syncJob = createSyncJob({
     db: deps.db,
@@ -69,7 +84,9 @@ export function createConnectorsModule(deps: {
     clientConfigOf: connectors.clientConfigOf,
     clientFor,
     drainRequests,
-    metrics: { records: (direction, outcome, n) => n > 0 && records.inc({ direction, outcome }, n), lag: (connector, seconds) => lag.set({ connector }, seconds) },
+    pendingRequests: (connectorId) => pending.get(connectorId)?.length ?? 0,
+    hooks: syncHooks,
+    metrics: { records: (direction, outcome, n) => n > 0 && records.inc({ direction, outcome }, n), caughtUp: (connector, at) => caughtUpAt.set(connector, at.getTime()) },
     // The graph keeps the first STIX id an entity was written with; connector ids are deterministic, so this finds
     // the incident entity each record became.
     resolveEntityIds: (tenantId, stixIds) =>
@@ -81,12 +98,40 @@ export function createConnectorsModule(deps: {
   });
   deps.jobs.register(syncJob);
 
+  /**
+   * "Sync now", one run per connector at a time: while a run is queued or running, asking again returns that run.
+   * The unique index of migration 0015 settles two requests racing past the first check: the loser's transaction
+   * (run, audit and job together) rolls back, and it returns the winner's run.
+   */
+  async function startSync(ctx: UserCtx, id: string): Promise<{ runId: string; alreadyActive: boolean }> {
+    const active = () =>
+      deps.db.withTenant(ctx.tenantId, async (tx) => {
+        const now = deps.clock.now();
+        await connectorRepo.abandonStale(tx, ctx.tenantId, id, new Date(now.getTime() - STALE_RUN_MS), now);
+        return connectorRepo.activeRun(tx, ctx.tenantId, id);
+      });
+    const existing = await active();
+    if (existing) return { runId: existing.id, alreadyActive: true };
+    try {
+      return { ...(await connectors.startSync(ctx, id)), alreadyActive: false };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await active();
+      if (!winner) throw error;
+      return { runId: winner.id, alreadyActive: true };
+    }
+  }
+
   return {
     service: connectors,
     syncJobName: SYNC_JOB,
+    startSync,
+    /** Fault injection for tests (see SyncHooks); empty in production. */
+    syncHooks,
     registerRoutes: (app: FastifyInstance) =>
       registerConnectorRoutes(app, {
         connectors,
+        startSync,
         isThrottled: (id) => clients.get(id)?.isThrottled() ?? false,
         onOutbound: (outcome) => records.inc({ direction: 'outbound', outcome }),
       }),
