@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServiceNowTestServer, type ServiceNowTestServer } from '../src/modules/connectors/servicenow/test-server.js';
+import { campaignBundle } from './graph-fixtures.js';
 import { createTestApp, waitFor, type TestApp, type TestTenant } from './harness.js';
 
 let t: TestApp;
@@ -84,6 +85,65 @@ describe('outbound incidents through the connector.incident job', () => {
     const res = await acme.admin.post(`/api/v1/connectors/${id}/incidents`, { findingKey: 'mine', shortDescription: 'Mine' });
     const other = await t.createTenant('other-outbound');
     expect((await other.admin.get(`/api/v1/connectors/${id}/incidents/${res.json().requestId}`)).statusCode).toBe(404);
+  });
+});
+
+describe('the playbook create-incident step', () => {
+  async function runToEnd(playbookId: string) {
+    const res = await acme.admin.post(`/api/v1/playbooks/${playbookId}/runs`, { params: {} });
+    expect(res.statusCode, res.body).toBe(202);
+    const runId = res.json().runId as string;
+    return waitFor(`run ${runId}`, async () => {
+      const run = (await acme.admin.get(`/api/v1/runs/${runId}`)).json();
+      return ['succeeded', 'failed', 'cancelled'].includes(run.status) && run;
+    }, 60_000);
+  }
+  const pushedRequest = (connectorId: string, requestId: string) =>
+    waitFor(`request ${requestId}`, async () => {
+      const r = (await acme.admin.get(`/api/v1/connectors/${connectorId}/incidents/${requestId}`)).json();
+      return r.status !== 'queued' && r;
+    }, 60_000);
+
+  it('creates one incident for the run\'s entities; running again updates the same incident', async () => {
+    const ingest = await acme.admin.post('/api/v1/ingest/stix?source=feed-out', campaignBundle().bundle);
+    expect(ingest.statusCode, ingest.body).toBe(202);
+    await waitFor('the ingested malware', async () => (await acme.admin.get('/api/v1/entities?type=malware&q=NightHawk')).json().items.length > 0);
+    const { s, id: connectorId } = await setup();
+    const created = await acme.admin.post('/api/v1/playbooks', {
+      name: 'NightHawk to the service desk',
+      steps: [
+        { id: 'family', type: 'search', types: ['malware'], q: 'NightHawk' },
+        { id: 'snow', type: 'create-incident', connectorId, shortDescription: '{{count}} malware from {{playbook}}', priority: 2 },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const playbookId = created.json().id as string;
+
+    const first = await runToEnd(playbookId);
+    expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
+    const firstRequest = first.trace.find((step: { stepId: string }) => step.stepId === 'snow').requestId as string;
+    expect(await pushedRequest(connectorId, firstRequest)).toMatchObject({ status: 'pushed', created: true });
+    expect(incidentsOf(s)).toHaveLength(1);
+    expect(incidentsOf(s)[0]).toMatchObject({ short_description: '1 malware from NightHawk to the service desk', priority: '2' });
+
+    const second = await runToEnd(playbookId);
+    const secondRequest = second.trace.find((step: { stepId: string }) => step.stepId === 'snow').requestId as string;
+    expect(secondRequest).not.toBe(firstRequest);
+    const again = await pushedRequest(connectorId, secondRequest);
+    expect(again).toMatchObject({ status: 'pushed', created: false, sysId: incidentsOf(s)[0]!.sys_id });
+    expect(incidentsOf(s)).toHaveLength(1);
+  });
+
+  it('fails the run naming the step when the connector does not exist in the tenant', async () => {
+    const missing = '01900000-0000-7000-8000-00000000dead';
+    const created = await acme.admin.post('/api/v1/playbooks', {
+      name: 'Pushes nowhere',
+      steps: [{ id: 'family', type: 'search', types: ['malware'] }, { id: 'snow', type: 'create-incident', connectorId: missing, shortDescription: 'x' }],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const run = await runToEnd(created.json().id);
+    expect(run).toMatchObject({ status: 'failed', error: { stepId: 'snow' } });
+    expect(run.error.message).toContain('does not exist in this tenant');
   });
 });
 

@@ -3,7 +3,6 @@
  * module's `schedules`, starting a sync (run row, audit and job in one transaction), runs, health, the connection
  * test and outbound incidents. No HTTP here; errors are AppErrors.
  */
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { toIso, type Clock } from '../../platform/clock.js';
 import type { TenantCtx } from '../../platform/context.js';
@@ -66,10 +65,7 @@ export function toRunDto(run: RunRow) {
   };
 }
 
-/** The correlation_id of a finding: stable per tenant and finding key, opaque, and safe in an encoded query. */
-export function correlationIdFor(tenantId: string, findingKey: string): string {
-  return `summit-${createHash('sha256').update(`${tenantId}\u0000${findingKey}`).digest('hex').slice(0, 40)}`;
-}
+export { correlationIdFor } from './outbound.job.js';
 
 export function createConnectorService(deps: {
   db: Database;
@@ -206,7 +202,7 @@ export function createConnectorService(deps: {
 
   // The outbound job is registered here, with the service that owns its table, so every process that builds the
   // connectors module (API and worker) knows the queue.
-  const outbound = createOutbound({ db, clock, audit, jobs: deps.jobs, clientFor: deps.clientFor, clientConfigOf, correlationIdFor, onOutcome: deps.onOutbound });
+  const outbound = createOutbound({ db, clock, audit, jobs: deps.jobs, clientFor: deps.clientFor, clientConfigOf, onOutcome: deps.onOutbound });
   deps.jobs.register(outbound.job);
 
   async function test(ctx: UserCtx, id: string) {

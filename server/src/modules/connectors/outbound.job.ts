@@ -9,6 +9,7 @@
  * once; when the inline try settles the request, its delayed job is withdrawn (and, after a retryable failure,
  * replaced by one that starts now).
  */
+import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.js';
@@ -94,6 +95,34 @@ export function toOutboundDto(row: OutboundRow) {
   };
 }
 
+/** The correlation_id of a finding: stable per tenant and finding key, opaque, and safe in an encoded query. */
+export function correlationIdFor(tenantId: string, findingKey: string): string {
+  return `summit-${createHash('sha256').update(`${tenantId}\u0000${findingKey}`).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Requests a push in the caller's transaction: the request row, its audit (`connector.incident.request`) and the
+ * `connector.incident` job. Throws NotFoundError when the connector does not exist in the tenant (a playbook step
+ * names it, and is only checked at run time). The job type is registered by the connectors module.
+ */
+export async function requestOutboundIncident(
+  tx: Sql,
+  deps: { clock: Clock; audit: Pick<AuditService, 'record'>; jobs: Pick<JobQueue, 'enqueue'> },
+  scope: Scope,
+  connectorId: string,
+  input: IncidentInput,
+  source: OutboundSource,
+  options: { startAfter?: Date } = {},
+) {
+  if (!(await connectorRepo.get(tx, scope.tenantId, connectorId))) throw new NotFoundError('Connector', connectorId);
+  const id = uuidv7();
+  const correlationId = correlationIdFor(scope.tenantId, input.findingKey);
+  const jobId = await deps.jobs.enqueue(tx, scope, OUTBOUND_JOB, { connectorId, requestId: id }, { idempotencyKey: `${OUTBOUND_JOB}:${id}`, startAfter: options.startAfter });
+  await outboundRepo.insert(tx, scope.tenantId, { id, connectorId, findingKey: input.findingKey, correlationId, fields: input, source, jobId, at: deps.clock.now() });
+  await deps.audit.record(tx, scope, { action: 'connector.incident.request', target: { type: 'connector', id: connectorId }, after: { requestId: id, jobId, findingKey: input.findingKey, correlationId, source } });
+  return { requestId: id, jobId, correlationId };
+}
+
 /** 401/403 and refusals of the request itself cannot be fixed by trying again; outages, 429 and network errors can. */
 export function isPermanentPushError(error: unknown): boolean {
   return error instanceof ServiceNowError && !error.retryable;
@@ -106,24 +135,12 @@ export function createOutbound(deps: {
   jobs: Pick<JobQueue, 'enqueue'>;
   clientFor: ServiceNowClientFactory;
   clientConfigOf: (tenantId: string, row: ConnectorRow) => ConnectorClientConfig;
-  correlationIdFor: (tenantId: string, findingKey: string) => string;
   onOutcome?: (outcome: 'created' | 'updated' | 'failed') => void;
 }) {
   const { db, clock, audit } = deps;
 
-  /**
-   * Writes the request row, its audit and the job in the caller's transaction. Throws NotFoundError when the
-   * connector does not exist in the tenant (a playbook step names it at run time).
-   */
-  async function request(tx: Sql, scope: Scope, connectorId: string, input: IncidentInput, source: OutboundSource, options: { startAfter?: Date } = {}) {
-    if (!(await connectorRepo.get(tx, scope.tenantId, connectorId))) throw new NotFoundError('Connector', connectorId);
-    const id = uuidv7();
-    const correlationId = deps.correlationIdFor(scope.tenantId, input.findingKey);
-    const jobId = await deps.jobs.enqueue(tx, scope, OUTBOUND_JOB, { connectorId, requestId: id }, { idempotencyKey: `${OUTBOUND_JOB}:${id}`, startAfter: options.startAfter });
-    await outboundRepo.insert(tx, scope.tenantId, { id, connectorId, findingKey: input.findingKey, correlationId, fields: input, source, jobId, at: clock.now() });
-    await audit.record(tx, scope, { action: 'connector.incident.request', target: { type: 'connector', id: connectorId }, after: { requestId: id, jobId, findingKey: input.findingKey, correlationId, source } });
-    return { requestId: id, jobId, correlationId };
-  }
+  const request = (tx: Sql, scope: Scope, connectorId: string, input: IncidentInput, source: OutboundSource, options: { startAfter?: Date } = {}) =>
+    requestOutboundIncident(tx, deps, scope, connectorId, input, source, options);
 
   type PushResult = { ok: true; sysId: string; number: string; created: boolean } | { ok: false; permanent: boolean; error: unknown };
 

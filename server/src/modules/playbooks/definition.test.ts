@@ -114,8 +114,29 @@ describe('validateDefinition: steps this Summit cannot run yet', () => {
     expect(e.message).toContain('the enrich step needs Threat Intel enrichment, which this Summit does not have yet (issue 7)');
   });
 
-  it('rejects create-incident naming the ServiceNow connector', () => {
-    expect(errorAt(withSteps([search, { id: 'snow', type: 'create-incident', assignmentGroup: 'SOC' }]), 'steps[1].type').message).toContain('needs the ServiceNow connector');
+});
+
+describe('validateDefinition: create-incident', () => {
+  const connectorId = '01900000-0000-7000-8000-000000000001';
+  it('accepts a connector, a short description with {{count}}, a priority and a finding key; its output is an entity set', () => {
+    const result = validateDefinition(withSteps([
+      search,
+      { id: 'snow', type: 'create-incident', connectorId, shortDescription: '{{count}} campaigns in {{playbook}}', priority: 2, findingKey: 'campaigns' },
+      { id: 'out', type: 'report', sections: [{ title: 'Pushed', from: 'snow', columns: [{ key: 'name' }] }] },
+    ]));
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+  });
+
+  it('needs connectorId and shortDescription, and refuses unknown fields and a bad priority', () => {
+    expect(errorAt(withSteps([search, { id: 'snow', type: 'create-incident', shortDescription: 'x' }]), 'steps[1].connectorId').stepId).toBe('snow');
+    expect(errorAt(withSteps([search, { id: 'snow', type: 'create-incident', connectorId }]), 'steps[1].shortDescription')).toBeDefined();
+    expect(errorAt(withSteps([search, { id: 'snow', type: 'create-incident', connectorId: 'not-a-uuid', shortDescription: 'x' }]), 'steps[1].connectorId')).toBeDefined();
+    expect(errorsOf(withSteps([search, { id: 'snow', type: 'create-incident', connectorId, shortDescription: 'x', assignmentGroup: 'SOC' }])).map((e) => e.message).join(' ')).toContain('assignmentGroup');
+    expect(errorAt(withSteps([search, { id: 'snow', type: 'create-incident', connectorId, shortDescription: 'x', priority: 9 }]), 'steps[1].priority')).toBeDefined();
+  });
+
+  it('needs an earlier entity output as input', () => {
+    expect(errorAt(withSteps([{ id: 'snow', type: 'create-incident', connectorId, shortDescription: 'x' }]), 'steps[0].input').message).toContain('start the playbook with a search step');
   });
 });
 

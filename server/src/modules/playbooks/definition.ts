@@ -133,7 +133,22 @@ const reportSection = z
 const reportStep = z.object({ ...common, type: z.literal('report'), title: z.string().trim().min(1).max(200).optional(), sections: z.array(reportSection).min(1).max(20) }).strict();
 // Accepted in shape so a saved definition gets the specific "not available yet" message rather than "unknown type".
 const enrichStep = z.object({ ...common, type: z.literal('enrich') }).catchall(z.unknown());
-const createIncidentStep = z.object({ ...common, type: z.literal('create-incident') }).catchall(z.unknown());
+/**
+ * Creates or updates one ServiceNow incident for the input entities through a connector (issue 6 "Outbound"). The
+ * connector's existence is checked when the step runs (saving a definition has no database to ask). Its output is
+ * its input, so later steps and the report can still read the entities.
+ */
+const createIncidentStep = z
+  .object({
+    ...common,
+    type: z.literal('create-incident'),
+    connectorId: z.uuid().describe('The ServiceNow connector to push through.'),
+    shortDescription: z.string().trim().min(1).max(160).describe('May use {{count}} (input entities) and {{playbook}} (the playbook name).'),
+    description: z.string().max(10_000).optional(),
+    priority: int(1, 5).optional(),
+    findingKey: z.string().trim().min(1).max(200).optional().describe('Default: a hash of the playbook id, the step id and the sorted input entity ids.'),
+  })
+  .strict();
 
 export const stepSchema = z.discriminatedUnion('type', [searchStep, expandStep, filterStep, enrichStep, annotateStep, aggregateStep, createIncidentStep, reportStep]);
 export type Step = z.infer<typeof stepSchema>;
@@ -143,6 +158,7 @@ export type FilterStep = z.infer<typeof filterStep>;
 export type AnnotateStep = z.infer<typeof annotateStep>;
 export type AggregateStep = z.infer<typeof aggregateStep>;
 export type ReportStep = z.infer<typeof reportStep>;
+export type CreateIncidentStep = z.infer<typeof createIncidentStep>;
 export type ReportSection = z.infer<typeof reportSection>;
 
 export const playbookDefinitionSchema = z
@@ -426,7 +442,6 @@ function checkSteps(def: PlaybookDefinition, errors: DefinitionError[]): void {
     if (clash) report(step.output ? 'output' : 'id', `the output name "${output}" is already used by step "${clash.stepId}": give this step a different output`);
 
     if (step.type === 'enrich') report('type', 'the enrich step needs Threat Intel enrichment, which this Summit does not have yet (issue 7): remove the step for now');
-    if (step.type === 'create-incident') report('type', 'the create-incident step needs the ServiceNow connector, which this Summit does not have yet: remove the step for now');
 
     const readsInput = step.type !== 'search' && step.type !== 'report';
     if (!readsInput && step.input !== undefined) {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { validateDefinition, type PlaybookDefinition } from './definition.js';
-import { runPlaybook, type EntitySummary, type GraphReader, type RunOptions } from './engine.js';
+import { defaultFindingKey, fillIncidentText, runPlaybook, StepFailure, type EntitySummary, type GraphReader, type IncidentRequest, type RunOptions } from './engine.js';
 import type { SearchFilter } from './graph-reader.js';
 import { resolveParams } from './params.js';
 
@@ -332,5 +332,53 @@ describe('runPlaybook: limits, failures and cancellation', () => {
     const outcome = await runPlaybook(def, { kind: 'widget' }, memoryReader(), options());
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toEqual({ stepId: 's', message: expect.stringContaining('step "s", field types[0]: must be one of') });
+  });
+});
+
+describe('runPlaybook: create-incident', () => {
+  const connectorId = '01900000-0000-7000-8000-000000000001';
+  const withIncident = (extra: Record<string, unknown> = {}) => definition({
+    name: 'Night Owl triage',
+    steps: [{ id: 'seed', type: 'search', types: ['indicator'] }, { id: 'snow', type: 'create-incident', connectorId, shortDescription: '{{count}} indicators from {{playbook}}', priority: 2, ...extra }],
+  });
+  const recorder = () => {
+    const requests: IncidentRequest[] = [];
+    return { requests, incidents: { create: async (r: IncidentRequest) => (requests.push(r), { requestId: `req-${requests.length}` }) } };
+  };
+
+  it('asks for one incident with the filled text, the input entities and a default finding key; the trace keeps the request id', async () => {
+    const { requests, incidents } = recorder();
+    const outcome = await runPlaybook(withIncident(), {}, memoryReader(), options({ incidents, playbookId: 'pb-1' }));
+    expect(outcome.status).toBe('succeeded');
+    expect(requests).toEqual([{ stepId: 'snow', connectorId, findingKey: defaultFindingKey('pb-1', 'snow', [strong.id, weak.id]), shortDescription: '2 indicators from Night Owl triage', description: undefined, priority: 2, entityIds: [strong.id, weak.id] }]);
+    expect(outcome.trace[1]).toMatchObject({ stepId: 'snow', inputCount: 2, outputCount: 2, requestId: 'req-1' });
+    expect(outcome.results.outputs.snow).toEqual([strong.id, weak.id]);
+  });
+
+  it('keys the finding by the entity set, not its order; an explicit findingKey wins', async () => {
+    expect(defaultFindingKey('pb', 's', ['b', 'a'])).toBe(defaultFindingKey('pb', 's', ['a', 'b']));
+    expect(defaultFindingKey('pb', 's', ['a'])).not.toBe(defaultFindingKey('pb', 's', ['a', 'b']));
+    const { requests, incidents } = recorder();
+    await runPlaybook(withIncident({ findingKey: 'night-owl' }), {}, memoryReader(), options({ incidents, playbookId: 'pb-1' }));
+    expect(requests[0]!.findingKey).toBe('night-owl');
+    expect(fillIncidentText('{{ count }} of {{playbook}} {{other}}', { count: 3, playbook: 'P' })).toBe('3 of P {{other}}');
+  });
+
+  it('fails the run with the requester\'s message (an unknown connector), and names what is missing without a requester', async () => {
+    const failing = { create: async () => { throw new StepFailure('connector 0190 does not exist in this tenant'); } };
+    const outcome = await runPlaybook(withIncident(), {}, memoryReader(), options({ incidents: failing }));
+    expect(outcome).toMatchObject({ status: 'failed', error: { stepId: 'snow', message: 'connector 0190 does not exist in this tenant' } });
+    const without = await runPlaybook(withIncident(), {}, memoryReader(), options());
+    expect(without).toMatchObject({ status: 'failed', error: { stepId: 'snow' } });
+    expect(without.error!.message).toContain('ServiceNow connector');
+  });
+
+  it('asks for nothing when the input is empty', async () => {
+    const { requests, incidents } = recorder();
+    const def = definition({ name: 'Empty', steps: [{ id: 'seed', type: 'search', types: ['tool'] }, { id: 'snow', type: 'create-incident', connectorId, shortDescription: 'x' }] });
+    const outcome = await runPlaybook(def, {}, memoryReader(), options({ incidents }));
+    expect(outcome.status).toBe('succeeded');
+    expect(requests).toEqual([]);
+    expect(outcome.trace[1]!.warnings[0]).toContain('no incident');
   });
 });

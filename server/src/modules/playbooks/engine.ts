@@ -14,9 +14,10 @@
  *   list property) a predicate holds if it holds for any element. A missing value fails every predicate except
  *   `neq` and `exists: false`, and null confidence/TLP/times fail the corresponding filters.
  */
+import { createHash } from 'node:crypto';
 import {
   checkBoundStep, DEFAULTS, outputKindOf, outputNameOf, PARAM_SLOTS, SEVERITIES,
-  type AggregateStep, type AnnotateStep, type Criteria, type ExpandStep, type PlaybookDefinition, type Predicate,
+  type AggregateStep, type AnnotateStep, type CreateIncidentStep, type Criteria, type ExpandStep, type PlaybookDefinition, type Predicate,
   type ReportSection, type SearchStep, type Severity, type Step,
 } from './definition.js';
 import type { EntitySummary, GraphReader, ProvenanceRecord } from './graph-reader.js';
@@ -24,7 +25,17 @@ import { parseDuration, type ParamValues } from './params.js';
 
 export type { EntitySummary, GraphReader, ProvenanceRecord } from './graph-reader.js';
 
-export type StepTrace = { stepId: string; type: string; startedAt: string; durationMs: number; inputCount: number; outputCount: number; warnings: string[] };
+export type StepTrace = {
+  stepId: string; type: string; startedAt: string; durationMs: number; inputCount: number; outputCount: number; warnings: string[];
+  /** create-incident: the outbound request to follow (GET /api/v1/connectors/{connectorId}/incidents/{requestId}). */
+  requestId?: string;
+};
+/** What a create-incident step asks for; the provider enqueues the push (idempotent by findingKey). */
+export type IncidentRequest = { stepId: string; connectorId: string; findingKey: string; shortDescription: string; description?: string; priority?: number; entityIds: string[] };
+export type IncidentRequester = {
+  /** Throws StepFailure with a message for the user when the request cannot be made (an unknown connector). */
+  create(request: IncidentRequest, signal: AbortSignal): Promise<{ requestId: string }>;
+};
 export type Highlight = { entityId: string; severity: Severity; note: string; rule: string };
 export type AggregateRow = { key: string; count: number };
 export type ReportCell = string | number | boolean | null;
@@ -48,6 +59,10 @@ export type RunOptions = {
   now: Date;
   /** Told about unexpected errors (a database failure) whose details must not reach the user; for the log. */
   onUnexpectedError?: (stepId: string, error: unknown) => void;
+  /** For create-incident steps; without it such a step fails the run naming what is missing. */
+  incidents?: IncidentRequester;
+  /** The playbook's id: part of a create-incident step's default finding key. */
+  playbookId?: string;
 };
 
 /** A failure with a message meant for the person running the playbook. */
@@ -66,8 +81,9 @@ type State = {
   severityOf: Map<string, Severity>;
   latestEntities: string | undefined;
   lastOutput: string | undefined;
+  definitionName: string;
 };
-type StepResult = { inputCount: number; outputCount: number; warnings: string[] };
+type StepResult = { inputCount: number; outputCount: number; warnings: string[]; requestId?: string };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameters into step configs.
@@ -304,6 +320,38 @@ function runAggregate(step: AggregateStep, input: string[], state: State): StepR
   return { inputCount: input.length, outputCount: rows.length, warnings, rows };
 }
 
+/** The default finding key: the same playbook, step and entity set always name the same finding (and incident). */
+export function defaultFindingKey(playbookId: string, stepId: string, entityIds: string[]): string {
+  const digest = createHash('sha256').update([...entityIds].sort().join(',')).digest('hex').slice(0, 32);
+  return `playbook:${playbookId}:${stepId}:${digest}`;
+}
+
+/** `{{count}}` and `{{playbook}}` in a create-incident text. */
+export function fillIncidentText(text: string, values: { count: number; playbook: string }): string {
+  return text.replace(/\{\{\s*(count|playbook)\s*\}\}/g, (_, name: 'count' | 'playbook') => String(values[name]));
+}
+
+async function runCreateIncident(step: CreateIncidentStep, input: string[], state: State, signal: AbortSignal): Promise<StepResult> {
+  const incidents = state.options.incidents;
+  if (!incidents) throw new StepFailure(`step "${step.id}" (create-incident) needs the ServiceNow connector, which this Summit was started without`);
+  if (!input.length) return { inputCount: 0, outputCount: 0, warnings: ['no input entities: no incident was created'] };
+  const values = { count: input.length, playbook: state.definitionName };
+  const findingKey = step.findingKey ?? defaultFindingKey(state.options.playbookId ?? state.definitionName, step.id, input);
+  const { requestId } = await incidents.create(
+    {
+      stepId: step.id,
+      connectorId: step.connectorId,
+      findingKey,
+      shortDescription: fillIncidentText(step.shortDescription, values).slice(0, 160),
+      description: step.description === undefined ? undefined : fillIncidentText(step.description, values),
+      priority: typeof step.priority === 'number' ? step.priority : undefined,
+      entityIds: input.slice(0, 100),
+    },
+    signal,
+  );
+  return { inputCount: input.length, outputCount: input.length, warnings: input.length > 100 ? [`${input.length} entities: the incident lists the first 100`] : [], requestId };
+}
+
 /** Runs one bound step, updating state; returns its trace counts. */
 async function runStep(step: Step, state: State, signal: AbortSignal): Promise<StepResult> {
   const output = outputNameOf(step);
@@ -348,6 +396,12 @@ async function runStep(step: Step, state: State, signal: AbortSignal): Promise<S
     }
     case 'report':
       return { inputCount: 0, outputCount: step.sections.length, warnings: [] };
+    case 'create-incident': {
+      const input = inputOf(step, state);
+      const result = await runCreateIncident(step, input, state, signal);
+      setEntities(input);
+      return result;
+    }
     default:
       throw new StepFailure(`step "${step.id}" (${step.type}) cannot run on this Summit yet: remove it from the playbook`);
   }
@@ -453,7 +507,7 @@ function collectResults(definition: PlaybookDefinition, state: State, report: Ru
 export async function runPlaybook(definition: PlaybookDefinition, params: ParamValues, reader: GraphReader, options: RunOptions): Promise<RunOutcome> {
   const state: State = {
     reader, options, params, outputs: new Map(), aggregates: new Map(), entities: new Map(), highlights: [], severityOf: new Map(),
-    latestEntities: undefined, lastOutput: undefined,
+    latestEntities: undefined, lastOutput: undefined, definitionName: definition.name,
   };
   const trace: StepTrace[] = [];
   const partial = () => collectResults(definition, state, { title: definition.name, sections: [] }, {});

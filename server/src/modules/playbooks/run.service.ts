@@ -15,7 +15,10 @@ import type { UserCtx } from '../../platform/request-context.js';
 import type { AuditService } from '../audit/index.js';
 import type { NotificationsModule } from '../notifications/index.js';
 import type { PlaybookAccess } from './access.js';
-import { runPlaybook, type RunOutcome } from './engine.js';
+import { runPlaybook, StepFailure, type IncidentRequester, type RunOutcome } from './engine.js';
+// The connectors module's outbound request (row + audit + job in one transaction). Imported from its file because
+// the connectors module is built after this one; its index should re-export it (see the outbound report).
+import { requestOutboundIncident } from '../connectors/outbound.job.js';
 import { buildExport, type ExportFormat, type RenderedExport } from './export-model.js';
 import { createGraphReader } from './graph-reader.js';
 import { resolveParams } from './params.js';
@@ -266,6 +269,23 @@ export function createRunService(deps: {
     });
   }
 
+  /** create-incident steps: enqueue the outbound push for the run's tenant; the finding key keeps it idempotent. */
+  function incidentRequester(scope: Scope, playbookId: string, runId: string): IncidentRequester {
+    return {
+      async create(request) {
+        const { stepId, connectorId, entityIds, ...fields } = request;
+        try {
+          return await db.withTenant(scope.tenantId, (tx) =>
+            requestOutboundIncident(tx, { clock, audit, jobs }, scope, connectorId, { ...fields, entityIds }, { type: 'playbook', playbookId, runId, stepId }),
+          );
+        } catch (error) {
+          if (error instanceof NotFoundError) throw new StepFailure(`step "${stepId}" (create-incident) names connector ${connectorId}, which does not exist in this tenant: pick one from GET /api/v1/connectors`);
+          throw error;
+        }
+      },
+    };
+  }
+
   async function execute(ctx: JobContext, runId: string, notify: Notify | null) {
     const scope: Scope = { tenantId: ctx.tenantId, actor: ctx.actor, requestId: null };
     const prepared = await db.withTenant(ctx.tenantId, async (tx) => {
@@ -296,6 +316,8 @@ export function createRunService(deps: {
         stepTimeoutMs: deps.stepTimeoutMs ?? STEP_TIMEOUT_MS,
         rowLimit: deps.rowLimit ?? ROW_LIMIT,
         now: clock.now(),
+        playbookId: prepared.run.playbookId,
+        incidents: incidentRequester(scope, prepared.run.playbookId, runId),
       });
     } finally {
       clearInterval(poll);
