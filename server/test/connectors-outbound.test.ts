@@ -37,6 +37,7 @@ describe('outbound incidents through the connector.incident job', () => {
     const request = (await acme.admin.get(`/api/v1/connectors/${id}/incidents/${res.json().requestId}`)).json();
     expect(request).toMatchObject({ status: 'pushed', sysId: res.json().sysId, created: true, attempts: 1 });
     expect(incidentsOf(s)).toHaveLength(1);
+    expect(await queued(id)).toBe(0); // the delayed job was withdrawn
     const actions = await auditActions();
     expect(actions).toContain('connector.incident.request');
     expect(actions).toContain('connector.incident.pushed');

@@ -154,7 +154,14 @@ export function createOutbound(deps: {
     const { row, connector } = loaded;
     if (row.status === 'pushed') return null;
     // The job's backoff does the retrying; the client tries each request once (twice for the job).
-    const config = { ...deps.clientConfigOf(scope.tenantId, connector), ...(mode.inline ? { timeoutMs: INLINE_TIMEOUT_MS, retry: { maxAttempts: 1 } } : { retry: { maxAttempts: 2, baseDelayMs: 200 } }) };
+    // Inline: no client retries and no waiting out a 429, so the HTTP answer comes within the deadline. Job: a short
+    // Retry-After is waited out, a long one fails the attempt (the job's backoff then spaces the next one).
+    const config = {
+      ...deps.clientConfigOf(scope.tenantId, connector),
+      ...(mode.inline
+        ? { timeoutMs: INLINE_TIMEOUT_MS, retry: { maxAttempts: 1, maxRateLimitWaits: 0 } }
+        : { retry: { maxAttempts: 2, baseDelayMs: 200, maxRetryAfterMs: 60_000 } }),
+    };
     const client = deps.clientFor(scope.tenantId, connector.id, config);
     const f = row.fields;
     const entities = f.entityIds?.length ? `\n\nSummit entities: ${f.entityIds.join(', ')}` : '';
