@@ -43,7 +43,7 @@ import { buildBenchApp, createTenant, openStore } from './graph-bench.js';
 import { busiestWindow } from '../server/src/modules/connectors/servicenow/contract-helpers.js';
 import { createServiceNowClient, type RequestEvent } from '../server/src/modules/connectors/servicenow/client.js';
 import { generateIncidents, loadFixtures } from '../server/src/modules/connectors/servicenow/fixtures.js';
-import { startServiceNowTestServer } from '../server/src/modules/connectors/servicenow/test-server.js';
+import { startServiceNowTestServer, type RequestLogEntry } from '../server/src/modules/connectors/servicenow/test-server.js';
 
 function option(name: string, fallback: number): number {
   const flag = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
 }
 
 /** The server-side figures both modes report. */
-function serverFigures(log: Array<{ time: Date; status: number }>) {
+function serverFigures(log: RequestLogEntry[]) {
   const busiest = busiestWindow(log, 1000);
   const throttled = log.filter((e) => e.status === 429).length;
   const times = log.map((e) => e.time.getTime());
@@ -204,7 +204,7 @@ async function mainSync(): Promise<number> {
       config: { records, rateLimitPerSecond: rate, serverLimitPerRollingSecond: rate, pageSize, burst, stepMs },
       run: { status: run.status, counts: run.counts, error: run.error },
       elapsedSeconds: round(elapsedS, 2),
-      recordsPerSecond: round(run.counts.fetched / elapsedS),
+      recordsPerSecond: round((run.counts.fetched ?? 0) / elapsedS),
       graph: { incidentEntities, duplicates, missing },
       requests: {
         sent: server.log.length,
