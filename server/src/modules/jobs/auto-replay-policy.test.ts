@@ -51,7 +51,7 @@ function problemsOf(text: string): string {
 describe('parseAutoReplayPolicy', () => {
   it('accepts the shipped ops/dlq/auto_replay.yaml', async () => {
     const policy = await loadAutoReplayPolicy(SHIPPED);
-    expect(Object.keys(policy.queues).sort()).toEqual(['audit.checkpoint', 'notifications.webhook']);
+    expect(Object.keys(policy.queues).sort()).toEqual(['audit.checkpoint', 'connector.incident', 'connector.sync', 'notifications.webhook']);
     const webhook = policy.queues['notifications.webhook']!;
     expect(webhook).toMatchObject({ enabled: true, timezone: 'UTC', maxReplaysPerItem: 3, minAgeMinutes: 30 });
     expect(webhook.replayableErrorClasses).toContain('UpstreamError');
