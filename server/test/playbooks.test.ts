@@ -140,7 +140,7 @@ describe('access', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const res = (await analyst.client.get(`/api/v1/playbooks?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const res: { items: { id: string }[]; nextCursor: string | null } = (await analyst.client.get(`/api/v1/playbooks?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).json();
       seen.push(...res.items.map((p: { id: string }) => p.id));
       cursor = res.nextCursor;
       if (!cursor) break;

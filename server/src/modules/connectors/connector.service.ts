@@ -260,10 +260,8 @@ export function createConnectorService(deps: {
    * outbound.job.ts): the request, its audit and the job commit together, then the push is tried inline. The
    * correlation_id makes a retry, a replay or a second request update, never duplicate.
    */
-  async function pushIncident(ctx: UserCtx, id: string, input: IncidentInput, onRecord?: (outcome: string) => void) {
+  async function pushIncident(ctx: UserCtx, id: string, input: IncidentInput) {
     const result = await outbound.requestAndTry(ctx, id, input);
-    // Without the module-wide counter (deps.onOutbound), the route's counter sees the inline outcomes.
-    if (!deps.onOutbound && onRecord) onRecord(result.kind === 'pushed' ? (result.created ? 'created' : 'updated') : 'failed');
     if (result.kind === 'failed') {
       const error = result.error;
       if (error instanceof ServiceNowError) throw new UpstreamError(`ServiceNow refused the incident: ${error.message}`, { cause: error });

@@ -5,7 +5,7 @@ import { userCtxOf, type UserCtx } from '../../platform/request-context.js';
 import type { ConnectorService } from './connector.service.js';
 import { connectorDto, createBody, healthDto, idParams, incidentBody, incidentQueued, incidentRequestDto, incidentRequestParams, incidentResult, runDto, testResult, updateBody } from './connector.schemas.js';
 
-export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors: ConnectorService; startSync: (ctx: UserCtx, id: string) => Promise<{ runId: string; alreadyActive: boolean }>; isThrottled: (connectorId: string) => boolean; onOutbound: (outcome: string) => void }) {
+export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors: ConnectorService; startSync: (ctx: UserCtx, id: string) => Promise<{ runId: string; alreadyActive: boolean }>; isThrottled: (connectorId: string) => boolean }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { connectors } = deps;
   const tags = ['connectors'];
@@ -68,7 +68,7 @@ export function registerConnectorRoutes(app: FastifyInstance, deps: { connectors
       response: { 200: incidentResult, 202: incidentQueued },
     },
     handler: async (request, reply) => {
-      const result = await connectors.pushIncident(userCtxOf(request), request.params.id, request.body, deps.onOutbound);
+      const result = await connectors.pushIncident(userCtxOf(request), request.params.id, request.body);
       if (result.kind === 'queued') return reply.status(202).send({ requestId: result.requestId, jobId: result.jobId, status: 'queued' as const });
       return reply.status(200).send({ requestId: result.requestId, sysId: result.sysId, number: result.number, created: result.created });
     },

@@ -18,6 +18,7 @@ import { createClientFactory, createSyncJob, STALE_RUN_MS, type SyncHooks } from
 import { connectorRepo } from './connector.repo.js';
 
 export { SYNC_JOB } from './connector.service.js';
+export { requestOutboundIncident } from './outbound.job.js';
 
 /** Connectors (ServiceNow): configuration, scheduled incremental sync into the graph, health, outbound incidents. */
 export function createConnectorsModule(deps: {
@@ -75,7 +76,13 @@ export function createConnectorsModule(deps: {
   };
 
   const syncHooks: SyncHooks = {};
-  const connectors = createConnectorService({ ...deps, secrets: createSecretBox(deriveKey(deps.secret, 'connector-secrets')), clientFor });
+  const connectors = createConnectorService({
+    ...deps,
+    secrets: createSecretBox(deriveKey(deps.secret, 'connector-secrets')),
+    clientFor,
+    // Inline pushes and the connector.incident job's outcomes alike.
+    onOutbound: (outcome) => records.inc({ direction: 'outbound', outcome }),
+  });
   const syncJob = createSyncJob({
     db: deps.db,
     clock: deps.clock,
@@ -133,7 +140,6 @@ export function createConnectorsModule(deps: {
         connectors,
         startSync,
         isThrottled: (id) => clients.get(id)?.isThrottled() ?? false,
-        onOutbound: (outcome) => records.inc({ direction: 'outbound', outcome }),
       }),
   };
 }

@@ -18,7 +18,7 @@ import type { PlaybookAccess } from './access.js';
 import { runPlaybook, StepFailure, type IncidentRequester, type RunOutcome } from './engine.js';
 // The connectors module's outbound request (row + audit + job in one transaction). Imported from its file because
 // the connectors module is built after this one; its index should re-export it (see the outbound report).
-import { requestOutboundIncident } from '../connectors/outbound.job.js';
+import { requestOutboundIncident } from '../connectors/index.js';
 import { buildExport, type ExportFormat, type RenderedExport } from './export-model.js';
 import { createGraphReader } from './graph-reader.js';
 import { resolveParams } from './params.js';
