@@ -8,6 +8,7 @@ import { connectorRepo } from '../src/modules/connectors/connector.repo.js';
 import { generateIncidents, loadFixtures } from '../src/modules/connectors/servicenow/fixtures.js';
 import { startServiceNowTestServer, type ServiceNowTestServer } from '../src/modules/connectors/servicenow/test-server.js';
 import { createTestApp, waitFor, type TestApp, type TestTenant } from './harness.js';
+import { entityNamesOf } from './graph-fixtures.js';
 
 let t: TestApp;
 const servers: ServiceNowTestServer[] = [];
@@ -60,14 +61,7 @@ async function syncAndWait(tenant: TestTenant, id: string) {
 }
 
 async function graphOf(tenant: TestTenant) {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = (await tenant.admin.get(`/api/v1/entities?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json();
-    for (const e of page.items) names.push(`${e.type}:${e.name}`);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return names.sort();
+  return entityNamesOf(tenant.admin);
 }
 
 /** A gate the sync hook waits on, so a run can be held mid-flight. */

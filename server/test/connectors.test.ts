@@ -3,6 +3,7 @@ import { createManualClock } from '../src/platform/clock.js';
 import { generateIncidents, loadFixtures } from '../src/modules/connectors/servicenow/fixtures.js';
 import { startServiceNowTestServer, type ServiceNowTestServer } from '../src/modules/connectors/servicenow/test-server.js';
 import { createTestApp, problemOf, waitFor, type TestApp, type TestTenant } from './harness.js';
+import { entityNamesOf } from './graph-fixtures.js';
 
 let t: TestApp;
 let acme: TestTenant;
@@ -48,14 +49,7 @@ async function syncAndWait(tenant: TestTenant, id: string) {
 
 /** The tenant's graph as comparable text: entities by type and name, and the relationship count of each incident. */
 async function graphOf(tenant: TestTenant) {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = (await tenant.admin.get(`/api/v1/entities?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json();
-    for (const e of page.items) names.push(`${e.type}:${e.name}`);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return names.sort();
+  return entityNamesOf(tenant.admin);
 }
 
 describe('connector configuration', () => {

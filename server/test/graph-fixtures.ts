@@ -41,3 +41,18 @@ export function campaignBundle() {
     bundle: bundle([ip, dns, family, ind, relationship('resolves-to', dns, ip), relationship('communicates-with', family, ip), relationship('indicates', ind, family), sighting(ind)]),
   };
 }
+
+/** Every entity of a tenant as `type:name`, sorted: two graphs compare as plain text. Pages through the API. */
+export async function entityNamesOf(client: { get(url: string): Promise<{ json(): unknown }> }): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await client.get(`/api/v1/entities?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json() as {
+      items: { type: string; name: string }[];
+      nextCursor: string | null;
+    };
+    for (const e of page.items) names.push(`${e.type}:${e.name}`);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return names.sort();
+}
