@@ -132,7 +132,9 @@ export function createJobQueue(deps: {
       }
     }
     // Tenant-scoped transactions (role summit_app) enqueue jobs directly into pg-boss's table.
+    // Serialised across processes: two replicas granting at once fail with "tuple concurrently updated".
     await db.withSystem(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtext('summit:pgboss-grants'))`);
       await tx.query(`grant usage on schema pgboss to ${APP_ROLE}`);
       await tx.query(`grant select on pgboss.queue to ${APP_ROLE}`);
       await tx.query(`grant select, insert, delete on pgboss.job to ${APP_ROLE}`);
