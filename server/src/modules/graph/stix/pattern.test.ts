@@ -97,11 +97,10 @@ describe('checkStixPatternShape', () => {
     expect(checkStixPatternShape(pattern)).toContain(problem);
   });
 
-  it('stays fast on hostile input', () => {
-    const started = performance.now();
-    checkStixPatternShape('[a:'.repeat(50_000));
-    checkStixPatternShape(`[a:${'b'.repeat(200_000)}`);
-    expect(performance.now() - started).toBeLessThan(1000);
+  // Linear in the input: a backtracking check would not return within the test's timeout on these.
+  it('answers hostile input with a problem instead of hanging', () => {
+    expect(checkStixPatternShape('[a:'.repeat(50_000))).toEqual(expect.any(String));
+    expect(checkStixPatternShape(`[a:${'b'.repeat(200_000)}`)).toEqual(expect.any(String));
   });
 });
 
