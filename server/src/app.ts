@@ -6,7 +6,7 @@ import type { Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { deriveSigningKey } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
-import { createHttpServer } from './platform/http.js';
+import { createHttpServer, type LogStream } from './platform/http.js';
 import { createMetrics } from './platform/metrics.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
@@ -26,13 +26,15 @@ import { createConnectorsModule } from './modules/connectors/index.js';
 import { createNotificationsModule, registerNotificationJobs, registerNotificationRoutes } from './modules/notifications/index.js';
 
 export type AppDeps = {
-  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'> & Partial<Pick<Config, 'SUMMIT_MAX_SCHEDULES_PER_TENANT' | 'SUMMIT_ENV'>>;
+  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'> & Partial<Pick<Config, 'SUMMIT_MAX_SCHEDULES_PER_TENANT' | 'SUMMIT_ENV' | 'SUMMIT_REQUEST_TIMEOUT_MS'>>;
   db: Database;
   clock: Clock;
   secret: string;
   operatorToken: string;
   /** false silences request logs (tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests that read them). */
+  logStream?: LogStream;
   /** How often idle job workers poll (tests shorten it). */
   jobPollIntervalMs?: number;
   policyBundle?: PolicyBundle;
@@ -66,7 +68,13 @@ async function registerDocs(app: FastifyInstance) {
 export async function buildApp(deps: AppDeps) {
   const { db, clock } = deps;
   const metrics = createMetrics({ collectDefaults: deps.logger !== false });
-  const app = createHttpServer({ logLevel: deps.config.SUMMIT_LOG_LEVEL, bodyLimit: deps.config.SUMMIT_BODY_LIMIT, logger: deps.logger });
+  const app = createHttpServer({
+    logLevel: deps.config.SUMMIT_LOG_LEVEL,
+    bodyLimit: deps.config.SUMMIT_BODY_LIMIT,
+    logger: deps.logger,
+    logStream: deps.logStream,
+    requestTimeoutMs: deps.config.SUMMIT_REQUEST_TIMEOUT_MS ?? 120_000,
+  });
 
   const policy = await createPolicyModule({ log: app.log, histogram: metrics.policyDecisionDuration, bundle: deps.policyBundle });
   policy.registry.attach(app);
