@@ -7,6 +7,8 @@ import type { Config } from './platform/config.js';
 import { deriveSigningKey } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
 import { createHttpServer, type LogStream } from './platform/http.js';
+import { createOutboundHttp, type Resolver } from './platform/outbound-fetch.js';
+import { outboundPolicyFor } from './platform/outbound-url.js';
 import { createMetrics } from './platform/metrics.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
 import { auditCheckpointJob, createAuditService, registerAuditRoutes } from './modules/audit/index.js';
@@ -35,6 +37,8 @@ export type AppDeps = {
   logger?: boolean;
   /** Where log lines go instead of stdout (tests that read them). */
   logStream?: LogStream;
+  /** Tests: resolve outbound host names from a table (no real DNS), or replace the outbound fetch altogether. */
+  outbound?: { resolve?: Resolver; fetch?: typeof fetch };
   /** How often idle job workers poll (tests shorten it). */
   jobPollIntervalMs?: number;
   policyBundle?: PolicyBundle;
@@ -83,14 +87,20 @@ export async function buildApp(deps: AppDeps) {
   // main.ts says so (serve --role worker|all).
   const jobs = createJobQueue({ db, log: app.log, clock, metrics, pollIntervalMs: deps.jobPollIntervalMs });
   jobs.register({ ...auditCheckpointJob(audit), schedulable: true });
-  // Webhooks may reach private addresses (a receiver on localhost) only in dev; without SUMMIT_ENV (tests) that is dev.
+  // Every outbound client (webhooks, ServiceNow, enrichment providers) goes through one policy, checked when a URL is
+  // configured and again as each connection opens: private and loopback addresses only in dev; without SUMMIT_ENV
+  // (tests) that is dev.
+  const outboundPolicy = outboundPolicyFor(deps.config.SUMMIT_ENV);
+  const outbound = createOutboundHttp({ policy: outboundPolicy, resolve: deps.outbound?.resolve });
+  const outboundFetch = deps.outbound?.fetch ?? outbound.fetch;
   const notifications = createNotificationsModule({
     db,
     clock,
     audit,
     jobs,
     secret: deps.secret,
-    allowPrivateNetwork: (deps.config.SUMMIT_ENV ?? 'dev') === 'dev',
+    allowPrivateNetwork: outboundPolicy.allowPrivateNetwork,
+    fetch: outboundFetch,
   });
   registerNotificationJobs(jobs, notifications);
   // Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels.
@@ -122,7 +132,7 @@ export async function buildApp(deps: AppDeps) {
     raise: notifications.raise,
     secret: deps.secret,
   });
-  const tiModule = createTiModule({ db, clock, audit, jobs, raise: notifications.raise, secret: deps.secret, env: deps.config.SUMMIT_ENV ?? 'dev' });
+  const tiModule = createTiModule({ db, clock, audit, jobs, raise: notifications.raise, secret: deps.secret, env: deps.config.SUMMIT_ENV ?? 'dev', fetch: outboundFetch });
   const connectorsModule = createConnectorsModule({
     db,
     clock,
@@ -132,6 +142,8 @@ export async function buildApp(deps: AppDeps) {
     raise: notifications.raise,
     secret: deps.secret,
     graph: graphModule,
+    outboundPolicy,
+    fetch: outboundFetch,
   });
   const tenancy = createTenancyModule({
     db,
@@ -172,6 +184,7 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('onClose', async () => {
     await jobsModule.scheduler.stop();
     await jobs.stop();
+    await outbound.close();
   });
   await app.ready();
   return { app, modules: { policy, audit, tenancy, jobs, jobsModule, notifications, graph: graphModule, playbooks: playbooksModule, ti: tiModule, connectors: connectorsModule }, metrics };
