@@ -27,7 +27,8 @@ export function isDatabaseError(error: unknown): error is DatabaseError {
 /** "insert into users (tenant_id, …" → "insert into users": enough to find the statement, no values. */
 export function statementLabel(text: string, name?: string): string {
   const words = text.trim().replace(/\s+/g, ' ').split(' ').slice(0, 4).join(' ').toLowerCase();
-  const head = words.replace(/[^a-z0-9_ ."]+.*$/, '').trim();
+  // A literal (quoted) or a column list is where a value or noise would start: cut there.
+  const head = words.replace(/['"(;].*$/, '').trim();
   return name ? `${name}: ${head}` : head;
 }
 
