@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import type { Principal } from './context.js';
 import { AppError, statusByCode, type FieldProblem } from './errors.js';
+import { logOptions } from './logging.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -100,7 +101,7 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: (e:
  */
 export function createHttpServer(options: { logLevel: string; bodyLimit: number; logger?: boolean }) {
   const app = Fastify({
-    logger: options.logger === false ? false : { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: options.logger === false ? false : logOptions(options.logLevel),
     bodyLimit: options.bodyLimit,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
