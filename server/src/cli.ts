@@ -84,7 +84,7 @@ export function createCli(): Command {
         role: options.role,
       });
       const shutdown = async (signal: string) => {
-        running.summit.app.log.info({ signal }, 'shutting down');
+        running.log.info({ signal }, 'shutting down');
         await running.stop();
         process.exit(0);
       };

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
-import { buildApp, type SummitApp } from './app.js';
+import { buildApp } from './app.js';
+import { createModules, type Modules } from './modules.js';
+import { createLogger } from './platform/logging.js';
+import { createMetrics } from './platform/metrics.js';
 import { systemClock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { actorOf, type Ctx, type Logger } from './platform/context.js';
@@ -80,8 +83,8 @@ const REISSUED_TOKEN_NAME = 'demo admin token (reissued)';
  * Creates the demo tenant on first start and writes its admin token to <data dir>/demo-admin.token (0600). If the
  * tenant exists but the file was deleted, a new admin token is issued (the old one is unrecoverable by design).
  */
-export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: Logger): Promise<void> {
-  const tenants = summit.modules.tenancy.tenants;
+export async function ensureDemoTenant(modules: Pick<Modules, 'tenancy' | 'graph' | 'playbooks'>, dataDir: string, log: Logger): Promise<void> {
+  const tenants = modules.tenancy.tenants;
   const file = path.join(dataDir, 'demo-admin.token');
   const principal = { kind: 'system', name: 'bootstrap' } as const;
   const ctx: Ctx = { principal, actor: actorOf(principal), requestId: 'bootstrap', log };
@@ -91,9 +94,9 @@ export async function ensureDemoTenant(summit: SummitApp, dataDir: string, log: 
       const created = await tenants.createTenant(ctx, DEMO_TENANT);
       writeSecretFile(file, created.adminToken);
       log.info({ tenantId: created.id, tokenFile: file }, 'created the demo tenant; its admin token is in the token file');
-      const seeded = await summit.modules.graph.seedDemo({ tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId });
+      const seeded = await modules.graph.seedDemo({ tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId });
       log.info({ tenantId: created.id, ...seeded.stats, runs: seeded.runs.map((r) => r.status) }, 'seeded the demo graph');
-      const examples = await summit.modules.playbooks.playbooks.seed(
+      const examples = await modules.playbooks.playbooks.seed(
         { tenantId: created.id, actor: ctx.actor, requestId: ctx.requestId },
         created.adminUserId,
         await readExamplePlaybooks(log),
@@ -129,11 +132,29 @@ async function readExamplePlaybooks(log: Logger): Promise<unknown[]> {
 }
 
 export type Role = 'api' | 'worker' | 'all';
-export type RunningSummit = { summit: SummitApp; store: Store; url: string | null; stop: () => Promise<void> };
+export type RunningSummit = { modules: Modules; log: Logger; store: Store; url: string | null; stop: () => Promise<void> };
+
+/**
+ * A process that serves no HTTP: every module and the job queue, without Fastify. (`serve --role worker`)
+ */
+async function buildWorker(config: Config, db: Database, secrets: Secrets) {
+  const log = createLogger(config.SUMMIT_LOG_LEVEL);
+  const metrics = createMetrics({ collectDefaults: true });
+  const modules = await createModules({ config, db, clock: systemClock, log, metrics, ...secrets });
+  await modules.jobs.start();
+  return {
+    modules,
+    log,
+    close: async () => {
+      await modules.jobsModule.scheduler.stop();
+      await modules.jobs.stop();
+    },
+  };
+}
 
 /**
  * Composition root: config → store → migrations → modules → HTTP and/or workers. `api` serves HTTP only, `worker`
- * runs jobs and the scheduler only, `all` (the default) both in one process.
+ * runs jobs and the scheduler only (no HTTP server is built), `all` (the default) both in one process.
  */
 export async function startSummit(config: Config, options: { role?: Role } = {}): Promise<RunningSummit> {
   const role = options.role ?? 'all';
@@ -143,33 +164,41 @@ export async function startSummit(config: Config, options: { role?: Role } = {})
   try {
     await prepareStore(store.db);
     const secrets = resolveSecrets(config, store.dataDir);
-    const summit = await buildApp({ config, db: store.db, clock: systemClock, ...secrets });
-    const log = summit.app.log;
+    const host = serves
+      ? await buildApp({ config, db: store.db, clock: systemClock, ...secrets }).then((summit) => ({
+          modules: summit.modules,
+          log: summit.app.log as Logger,
+          app: summit.app,
+          close: () => summit.app.close(),
+        }))
+      : { ...(await buildWorker(config, store.db, secrets)), app: null };
+    const { modules, log } = host;
     if (store.db.kind === 'postgres' && !config.SUMMIT_SECRET) {
       log.warn('SUMMIT_SECRET is unset: this replica signs with a secret generated into its own data dir; replicas sharing one database need the same SUMMIT_SECRET (and SUMMIT_OPERATOR_TOKEN)');
     }
     if (secrets.operatorTokenFile) log.info({ tokenFile: secrets.operatorTokenFile }, 'operator token file');
-    const replayPolicy = await summit.modules.jobsModule.loadReplayPolicy(config.SUMMIT_AUTO_REPLAY_POLICY ?? defaultAutoReplayPolicy);
-    if (config.SUMMIT_DEMO_TENANT) await ensureDemoTenant(summit, store.dataDir, log);
-    const replayer = role !== 'api' ? summit.modules.jobsModule.autoReplayer(replayPolicy) : null;
+    const replayPolicy = await modules.jobsModule.loadReplayPolicy(config.SUMMIT_AUTO_REPLAY_POLICY ?? defaultAutoReplayPolicy);
+    if (config.SUMMIT_DEMO_TENANT) await ensureDemoTenant(modules, store.dataDir, log);
+    const replayer = role !== 'api' ? modules.jobsModule.autoReplayer(replayPolicy) : null;
     if (replayer) {
-      summit.modules.jobs.startWorkers();
-      summit.modules.jobsModule.scheduler.start();
+      modules.jobs.startWorkers();
+      modules.jobsModule.scheduler.start();
       replayer.start();
-      log.info({ queues: summit.modules.jobs.types().map((t) => t.name) }, 'job workers and scheduler started');
+      log.info({ queues: modules.jobs.types().map((t) => t.name) }, 'job workers and scheduler started');
     }
-    const url = serves ? await summit.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT }) : null;
+    const url = host.app ? await host.app.listen({ host: config.SUMMIT_HOST, port: config.SUMMIT_PORT }) : null;
     log.info({ url, role, store: store.db.kind, dataDir: store.dataDir, env: config.SUMMIT_ENV }, 'Summit is serving');
     let stopped = false;
     return {
-      summit,
+      modules,
+      log,
       store,
       url,
       stop: async () => {
         if (stopped) return;
         stopped = true;
         await replayer?.stop();
-        await summit.app.close();
+        await host.close();
         await store.close();
       },
     };

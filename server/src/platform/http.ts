@@ -6,7 +6,7 @@ import type { Principal } from './context.js';
 import { createDeadline, releaseIfInTime, runInDeadline, type Deadline } from './deadline.js';
 import { ValidationError } from './errors.js';
 import { handleError, sendProblem, shownPath } from './http-errors.js';
-import { logSerializers, REDACT_PATHS, REDACTED } from './log-redaction.js';
+import { logOptions } from './logging.js';
 import { findInputProblem, parseQueryString, undecodableQueryParameter, type InputProblem } from './request-input.js';
 import { createRouteMethods } from './route-methods.js';
 
@@ -103,13 +103,7 @@ export function createHttpServer(options: HttpServerOptions) {
     logger:
       options.logger === false
         ? false
-        : {
-            level: options.logLevel,
-            redact: { paths: REDACT_PATHS, censor: REDACTED },
-            // Ours take what Fastify passes (its request, any error); its declared types are narrower.
-            serializers: logSerializers as unknown as FastifyLoggerOptions['serializers'],
-            ...(options.logStream ? { stream: options.logStream } : {}),
-          },
+        : ({ ...logOptions(options.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) } as FastifyLoggerOptions),
     bodyLimit: options.bodyLimit,
     handlerTimeout: requestTimeoutMs > 0 ? requestTimeoutMs : undefined,
     genReqId: () => randomUUID(),

@@ -72,7 +72,7 @@ export function createConnectorService(deps: {
   db: Database;
   clock: Clock;
   audit: Pick<AuditService, 'record'>;
-  jobs: Pick<JobQueue, 'enqueue' | 'cancelScheduled' | 'register'>;
+  jobs: Pick<JobQueue, 'enqueue' | 'cancelScheduled'>;
   secrets: SecretBox;
   clientFor: ServiceNowClientFactory;
   /** Counts outbound outcomes (created, updated, failed) of inline and job pushes. */
@@ -205,10 +205,8 @@ export function createConnectorService(deps: {
     return { instanceUrl: c.instanceUrl, table: c.table, auth, rateLimit: row.rateLimit, pageSize: row.pageSize, query: c.query, fieldMap: c.fieldMap };
   }
 
-  // The outbound job is registered here, with the service that owns its table, so every process that builds the
-  // connectors module (API and worker) knows the queue.
+  // The outbound job lives with the service that owns its table; the module hands it to the composition root.
   const outbound = createOutbound({ db, clock, audit, jobs: deps.jobs, clientFor: deps.clientFor, clientConfigOf, onOutcome: deps.onOutbound });
-  deps.jobs.register(outbound.job);
 
   async function test(ctx: UserCtx, id: string) {
     const row = await db.withTenant(ctx.tenantId, (tx) => mustGet(tx, ctx.tenantId, id));
@@ -288,6 +286,7 @@ export function createConnectorService(deps: {
     requestIncident: outbound.request,
     getIncidentRequest: (ctx: TenantCtx, id: string, requestId: string) => outbound.get(ctx.tenantId, id, requestId),
     clientConfigOf,
+    outboundJob: outbound.job,
     list: (ctx: TenantCtx) => db.withTenant(ctx.tenantId, async (tx) => ({ items: (await connectorRepo.list(tx, ctx.tenantId)).map(toConnectorDto) })),
     get: (ctx: TenantCtx, id: string) => db.withTenant(ctx.tenantId, async (tx) => toConnectorDto(await mustGet(tx, ctx.tenantId, id))),
   };

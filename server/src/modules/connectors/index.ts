@@ -107,7 +107,6 @@ export function createConnectorsModule(deps: {
         return new Map(rows.map((r) => [r.stixId, r.id]));
       }),
   });
-  deps.jobs.register(syncJob);
 
   /**
    * "Sync now", one run per connector at a time: while a run is queued or running, asking again returns that run.
@@ -139,7 +138,8 @@ export function createConnectorsModule(deps: {
     startSync,
     /** Fault injection for tests (see SyncHooks); empty in production. */
     syncHooks,
-    registerRoutes: (app: FastifyInstance) =>
+    jobs: [syncJob, connectors.outboundJob],
+    routes: (app: FastifyInstance) =>
       registerConnectorRoutes(app, {
         connectors,
         startSync,

@@ -41,7 +41,6 @@ export function createGraphModule(deps: {
   const exporter = createExportService(deps);
   const schemas = createSchemaService(deps);
   const records = createRecordsService({ ...deps, ingest, env: deps.env ?? 'dev' });
-  deps.jobs.register(ingest.ingestJob);
   return {
     graph,
     ingest,
@@ -58,7 +57,8 @@ export function createGraphModule(deps: {
       for (const { source, bundle } of generated.bundles) runs.push(await ingest.ingestNow(scope, bundle, source));
       return { stats: generated.stats, runs };
     },
-    registerRoutes: (app: FastifyInstance) => {
+    jobs: [ingest.ingestJob],
+    routes: (app: FastifyInstance) => {
       registerGraphRoutes(app, { graph, exporter });
       registerIngestRoutes(app, { ingest });
       registerSchemaRoutes(app, { schemas, records });

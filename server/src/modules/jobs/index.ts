@@ -11,10 +11,12 @@ import { createScheduleService } from './schedule.service.js';
 import { createScheduler, type ScheduleFailing } from './scheduler.js';
 import { createAutoReplayer } from './auto-replayer.js';
 import { loadAutoReplayPolicy, type AutoReplayPolicy } from './auto-replay-policy.js';
+import type { Registry } from 'prom-client';
+import { registerDlqDepthGauge } from './dlq-depth.js';
+import { registerJobAlerts, type RaiseAlert } from './job-alerts.js';
 
 export type { Scheduler, ScheduleFailing } from './scheduler.js';
 export type { DlqService } from './dlq.service.js';
-export { registerDlqDepthGauge } from './dlq-depth.js';
 export { registerJobAlerts, DLQ_DEPTH_ALERT } from './job-alerts.js';
 export { scheduleRepo, type ScheduleRow } from './schedule.repo.js';
 export { cronProblems, nextFires } from './schedule-time.js';
@@ -28,11 +30,15 @@ export function createJobsModule(deps: {
   jobs: JobQueue;
   maxSchedulesPerTenant: number;
   schedulerTickMs?: number;
-  onScheduleFailing?: ScheduleFailing;
+  /** Dead letters, a deep dead-letter queue and failing schedules reach the tenant's notification channels. */
+  raise: RaiseAlert;
+  registry: Registry;
 }) {
+  const onScheduleFailing: ScheduleFailing = registerJobAlerts(deps.jobs, deps.raise, deps.log);
+  registerDlqDepthGauge(deps.registry, deps.db);
   const schedules = createScheduleService({ ...deps, maxPerTenant: deps.maxSchedulesPerTenant });
   const dlq = createDlqService(deps);
-  const scheduler = createScheduler({ ...deps, tickMs: deps.schedulerTickMs, onFailing: deps.onScheduleFailing });
+  const scheduler = createScheduler({ ...deps, tickMs: deps.schedulerTickMs, onFailing: onScheduleFailing });
   /**
    * Reads and checks the auto-replay policy: a syntax or value error names its line; a queue that is not a job type
    * of this version is refused too, since its settings would silently never apply.
@@ -53,7 +59,7 @@ export function createJobsModule(deps: {
     loadReplayPolicy,
     autoReplayer: (policy: AutoReplayPolicy, intervalMs?: number) =>
       createAutoReplayer({ db: deps.db, dlq, policy, clock: deps.clock, log: deps.log, intervalMs }),
-    registerRoutes(app: FastifyInstance) {
+    routes(app: FastifyInstance) {
       registerScheduleRoutes(app, { schedules });
       registerDlqRoutes(app, { dlq });
     },

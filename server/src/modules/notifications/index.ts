@@ -8,8 +8,9 @@ import { createChannelService } from './channel.service.js';
 import { createInboxService } from './inbox.service.js';
 import { createSecretBox } from '../../platform/secret-box.js';
 import { createWebhookJob } from './webhook.job.js';
+import { registerNotificationRoutes } from './notifications.routes.js';
+import type { FastifyInstance } from 'fastify';
 
-export { registerNotificationRoutes } from './notifications.routes.js';
 export { ALERT_GROUPING_WINDOW_MS, WEBHOOK_QUEUE, type AlertKind, type Severity } from './alert-grouping.js';
 export type { RaiseResult, RaiseScope } from './alert.service.js';
 export type { RaiseAlertInput } from './notifications.schemas.js';
@@ -33,17 +34,18 @@ export function createNotificationsModule(deps: {
   const secrets = createSecretBox(deriveKey(deps.secret, 'channel-secrets'));
   const urlPolicy = { allowPrivateNetwork: deps.allowPrivateNetwork };
   const alerts = createAlertService({ clock: deps.clock, audit: deps.audit, jobs: deps.jobs });
+  const channels = createChannelService({ db: deps.db, audit: deps.audit, secrets, urlPolicy });
+  const inbox = createInboxService({ db: deps.db, clock: deps.clock, audit: deps.audit });
+  const webhookJob = createWebhookJob({ db: deps.db, clock: deps.clock, secrets, urlPolicy, fetch: deps.fetch });
   return {
-    channels: createChannelService({ db: deps.db, audit: deps.audit, secrets, urlPolicy }),
-    inbox: createInboxService({ db: deps.db, clock: deps.clock, audit: deps.audit }),
+    channels,
+    inbox,
     raise: alerts.raise,
-    webhookJob: createWebhookJob({ db: deps.db, clock: deps.clock, secrets, urlPolicy, fetch: deps.fetch }),
+    webhookJob,
+    jobs: [webhookJob],
+    routes: (app: FastifyInstance) => registerNotificationRoutes(app, { channels, inbox }),
   };
 }
 
 export type NotificationsModule = ReturnType<typeof createNotificationsModule>;
 
-/** Registers the module's job types; call before the queue starts. */
-export function registerNotificationJobs(queue: Pick<JobQueue, 'register'>, notifications: Pick<NotificationsModule, 'webhookJob'>): void {
-  queue.register(notifications.webhookJob);
-}

@@ -34,13 +34,13 @@ export function createPlaybooksModule(deps: {
   const runs = createRunService({ ...deps, access, playbooks });
   const shares = createShareService({ ...deps, playbooks, runs });
   const settings = createPlaybookSettingsService({ ...deps, playbooks });
-  deps.jobs.register(runs.runJob);
   return {
     playbooks,
     runs,
     shares,
     settings,
-    registerRoutes: (app: FastifyInstance) => registerPlaybookRoutes(app, { playbooks, runs, shares, settings }),
+    jobs: [runs.runJob],
+    routes: (app: FastifyInstance) => registerPlaybookRoutes(app, { playbooks, runs, shares, settings }),
   };
 }
 

@@ -4,9 +4,10 @@ import { actionsGrantedBy, loadPolicyBundle, type PolicyBundle } from './policy-
 import { createPolicyEngine } from './policy-engine.js';
 import { computeCoverage } from './coverage.js';
 import { createRouteRegistry } from './route-registry.js';
+import { registerPolicyRoutes } from './policy.routes.js';
+import type { FastifyInstance } from 'fastify';
 
 export { registerAuthorizationHook } from './authorization-hook.js';
-export { registerPolicyRoutes } from './policy.routes.js';
 export { createPolicyEngine, principalSlice, defaultResource, type PolicyEngine, type Decision } from './policy-engine.js';
 export { loadPolicyBundle, type PolicyBundle, type PolicySource } from './policy-set.js';
 export type { RouteEntry, RouteRegistry } from './route-registry.js';
@@ -24,11 +25,13 @@ export async function createPolicyModule(deps: { log: Logger; histogram?: Histog
   const leafActions = leafActionsOf(bundle);
   const registry = createRouteRegistry(new Set(leafActions));
   const grants = actionsGrantedBy(bundle);
+  const coverage = () => computeCoverage(registry.entries(), grants, leafActions);
   return {
     engine,
     registry,
     leafActions,
-    coverage: () => computeCoverage(registry.entries(), grants, leafActions),
+    coverage,
+    routes: (app: FastifyInstance) => registerPolicyRoutes(app, { coverage }),
     isAllowed: (ctx: TenantCtx, action: string) => engine.authorize({ principal: ctx.principal, action }).allowed,
     /** Every leaf action the caller may perform on its own tenant (the console uses it to show what it can do). */
     permissionsOf: (ctx: TenantCtx) => leafActions.filter((action) => engine.authorize({ principal: ctx.principal, action }).allowed),

@@ -26,7 +26,7 @@ export function createEnrichmentModule(deps: {
   db: Database;
   clock: Clock;
   audit: Pick<AuditService, 'record'>;
-  jobs: Pick<JobQueue, 'enqueue' | 'register'>;
+  jobs: Pick<JobQueue, 'enqueue'>;
   raise: NotificationsModule['raise'];
   /** SUMMIT_SECRET: provider credentials are sealed under a key derived from it. */
   secret: string;
@@ -53,13 +53,13 @@ export function createEnrichmentModule(deps: {
   const budgets = createBudgetService({ db, clock, audit, raise: deps.raise });
   const enrichment = createEnrichmentService({ db, clock, audit, jobs, providers, budgets });
   const budgetAdmin = createBudgetAdminService({ db, clock, audit, budgets, providers, enrichment });
-  jobs.register(createEnrichmentJob({ db, clock, jobs, providers, budgets, rescore: deps.rescore }));
   return {
     providers,
     budgets,
     budgetAdmin,
     enrichment,
-    registerRoutes(app: FastifyInstance) {
+    jobs: [createEnrichmentJob({ db, clock, jobs, providers, budgets, rescore: deps.rescore })],
+    routes(app: FastifyInstance) {
       registerEnrichmentRoutes(app, { enrichment });
       registerBudgetRoutes(app, { budgets: budgetAdmin });
       registerProviderRoutes(app, { providers });

@@ -31,9 +31,10 @@ export function createTiModule(deps: {
     scoring,
     enrichment,
     rescore: scoring.rescore,
-    registerRoutes: (app: FastifyInstance) => {
-      scoring.registerRoutes(app);
-      enrichment.registerRoutes(app);
+    jobs: [...scoring.jobs, ...enrichment.jobs],
+    routes: (app: FastifyInstance) => {
+      scoring.routes(app);
+      enrichment.routes(app);
     },
   };
 }

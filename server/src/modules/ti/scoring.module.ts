@@ -17,7 +17,6 @@ export function createTiScoringModule(deps: {
   db: Database;
   clock: Clock;
   audit: AuditService;
-  jobs: Pick<JobQueue, 'register'>;
   /** The built-in lists by default (server/warninglists). */
   warninglists?: Warninglist[];
 }) {
@@ -25,7 +24,6 @@ export function createTiScoringModule(deps: {
   const rescorer = createRescorer({ clock: deps.clock, warninglists });
   const scoring = createScoringService({ ...deps, rescorer });
   const suppression = createSuppressionService({ ...deps, rescorer, warninglists });
-  deps.jobs.register(scoring.rescoreJob);
   return {
     scoring,
     suppression,
@@ -37,7 +35,8 @@ export function createTiScoringModule(deps: {
     rescore: rescorer.rescore,
     /** One batch of a whole-tenant pass in the caller's transaction (the job's loop; benchmarks). */
     rescoreBatch: rescorer.rescoreBatch,
-    registerRoutes: (app: FastifyInstance) => registerScoringRoutes(app, { scoring, suppression }),
+    jobs: [scoring.rescoreJob],
+    routes: (app: FastifyInstance) => registerScoringRoutes(app, { scoring, suppression }),
   };
 }
 
