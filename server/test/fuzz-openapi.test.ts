@@ -6,17 +6,17 @@
  * earlier answers. Every answer must be below 500, every error complete problem+json, no answer may carry database
  * text or a secret, and no log line a token, a write-only secret, an e-mail address or a value we sent in a body.
  *
- * Bounded: FUZZ_REQUESTS_PER_OPERATION (default 30) requests per operation; FC_SEED changes the seed as for every
+ * Bounded: FUZZ_REQUESTS_PER_OPERATION (default 24) requests per operation; FC_SEED changes the seed as for every
  * property test (test/property-seed.ts).
  */
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_TOKEN, createTestApp, storeKind, type TestApp, type TestTenant } from './harness.js';
-import { insertDeadLetter } from './fixtures.js';
+import { createFuzzPool } from './fuzz-pool.js';
+import { seedFuzzTenant } from './fuzz-seed.js';
 import { answerProblem, arbitraryFor, HOSTILE_STRINGS, mutatedBody, percentEncode, stringsIn, type JsonSchema } from './fuzz-support.js';
 
-const REQUESTS_PER_OPERATION = Number(process.env.FUZZ_REQUESTS_PER_OPERATION ?? 30);
+const REQUESTS_PER_OPERATION = Number(process.env.FUZZ_REQUESTS_PER_OPERATION ?? 24);
 const SEED = Number(process.env.FC_SEED && process.env.FC_SEED !== 'random' ? process.env.FC_SEED : 20_261_128);
 
 type Parameter = { name: string; in: 'path' | 'query' | 'header'; required?: boolean; schema?: JsonSchema };
@@ -29,76 +29,18 @@ let tenant: TestTenant;
 let doc: { paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>; components?: { schemas?: Record<string, JsonSchema> } };
 const outboundCalls: string[] = [];
 
-/** Valid bodies by operation (`POST /api/v1/playbooks`), recorded while seeding, for the clean half of the requests. */
-const examples = new Map<string, unknown[]>();
-/** Known ids and names by the path they were listed or created under: `/api/v1/playbooks`, `/api/v1/playbooks/{id}/grants`. */
-const pool = new Map<string, Set<string>>();
-/**
- * Concrete members of nested collections (`/api/v1/playbooks/<id>/grants/<grantId>`) by the collection's template,
- * so an operation with two path parameters gets a pair that belongs together.
- */
-const instances = new Map<string, Set<string>>();
 /** Never a path parameter of a write: the admin we act as and its token, whose loss would end the session. */
 const protectedIds = new Set<string>();
-/** Never in a log line. Tokens and write-only secrets are never in an answer either (but where they are issued). */
-const logSecrets = new Set<string>([OPERATOR_TOKEN]);
-const answerSecrets = new Set<string>([OPERATOR_TOKEN]);
 /** Strings sent in bodies, which no log line may repeat (a bind value, a name, an e-mail). */
 const sentValues = new Set<string>();
 const failures: string[] = [];
 let requests = 0;
-/** Answers by status class, and the operations that answered at least one 2xx (reached their handler and succeeded). */
+/** Answers by status, and the operations that answered at least one 2xx (reached their handler and succeeded). */
 const statusCounts = new Map<string, number>();
 const succeededOps = new Set<string>();
-
+/** Fields whose values are never shown again: they join the secrets when a request sends them. */
 const WRITE_ONLY_FIELDS = new Set(['password', 'clientSecret', 'authValue', 'secret']);
-
-function addToPool(key: string, value: unknown) {
-  if (typeof value !== 'string' || value === '') return;
-  if (!pool.has(key)) pool.set(key, new Set());
-  pool.get(key)!.add(value);
-}
-
-/** Records what an answer reveals: ids and names for the pool, members of a concrete collection, issued tokens. */
-function learn(template: string, body: unknown, concrete?: string) {
-  if (concrete && body !== null && typeof body === 'object') {
-    const top = body as { id?: unknown; items?: Array<{ id?: unknown }> };
-    for (const id of [top.id, ...(Array.isArray(top.items) ? top.items.map((i) => i?.id) : [])]) {
-      if (typeof id === 'string') (instances.get(template) ?? instances.set(template, new Set()).get(template)!).add(`${concrete}/${id}`);
-    }
-  }
-  const stack = [body];
-  while (stack.length) {
-    const value = stack.pop();
-    if (value === null || typeof value !== 'object') continue;
-    for (const [key, child] of Object.entries(value)) {
-      if ((key === 'id' || key.endsWith('Id')) && typeof child === 'string') addToPool(template, child);
-      if (key.endsWith('Ids') && Array.isArray(child)) for (const id of child) addToPool(template, id);
-      if (key === 'name' && typeof child === 'string') addToPool(template, child);
-      if ((key === 'token' || key === 'adminToken') && typeof child === 'string') {
-        logSecrets.add(child);
-        if (child.startsWith('slk_')) addToPool('/api/v1/shared', child);
-      }
-      if (typeof child === 'object') stack.push(child);
-    }
-  }
-}
-
-/** Where objects of a path are made or listed under another path. */
-const POOL_ALIASES: Record<string, string[]> = {
-  '/api/v1/runs': ['/api/v1/playbooks/{id}/runs'],
-  '/api/v1/ti/enrichments': ['/api/v1/ti/enrich'],
-  '/api/v1/ti/budgets': ['/api/v1/ti/providers'],
-  '/api/v1/dlq': ['/api/v1/dlq'],
-  '/api/v1/connectors/{id}/incidents': ['/api/v1/connectors/{id}/incidents'],
-};
-
-/** Known values for a path parameter: what was made or listed under the template up to the parameter. */
-function knownValues(path: string, param: string): string[] {
-  if (param === 'token') return [...(pool.get('/api/v1/shared') ?? [])];
-  const key = path.slice(0, path.indexOf(`{${param}}`) - 1);
-  return [key, ...(POOL_ALIASES[key] ?? [])].flatMap((k) => [...(pool.get(k) ?? [])]);
-}
+const pool = createFuzzPool([OPERATOR_TOKEN]);
 
 async function send(op: Pick<Operation, 'method' | 'path'>, request: Sent): Promise<void> {
   requests++;
@@ -121,7 +63,7 @@ async function send(op: Pick<Operation, 'method' | 'path'>, request: Sent): Prom
     // A body that is not JSON on purpose.
   }
   const problem = answerProblem({ status: res.statusCode, headers: res.headers, body: res.body }, sentStrings);
-  const leaked = [...answerSecrets].find((secret) => res.body.includes(secret));
+  const leaked = [...pool.answerSecrets].find((secret) => res.body.includes(secret));
   if (problem || leaked) {
     failures.push(`${request.method} ${request.url.slice(0, 200)} ${request.payload?.slice(0, 300) ?? ''}\n    → ${problem ?? `answer carries a secret (${leaked!.slice(0, 6)}…)`}`);
   }
@@ -130,7 +72,21 @@ async function send(op: Pick<Operation, 'method' | 'path'>, request: Sent): Prom
     succeededOps.add(`${op.method} ${op.path}`);
     const endsWithParam = /\/\{[^}]+\}$/.test(op.path);
     const path = request.url.split('?')[0]!;
-    learn(op.path.replace(/\/\{[^}]+\}$/, ''), parsed, endsWithParam ? path.slice(0, path.lastIndexOf('/')) : path);
+    pool.learn(op.path.replace(/\/\{[^}]+\}$/, ''), parsed, endsWithParam ? path.slice(0, path.lastIndexOf('/')) : path);
+  }
+}
+
+/** Strings a body sends, which no log line may repeat, and its write-only secrets, which no answer may either. */
+function noteSent(body: unknown) {
+  for (const s of stringsIn(body)) if (s.length >= 12 && !HOSTILE_STRINGS.includes(s)) sentValues.add(s);
+  const stack = [body];
+  while (stack.length) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, child] of Object.entries(value)) {
+      if (WRITE_ONLY_FIELDS.has(key) && typeof child === 'string' && child.length >= 8 && !HOSTILE_STRINGS.includes(child)) pool.addSecret(child, true);
+      stack.push(child);
+    }
   }
 }
 
@@ -164,7 +120,7 @@ const resolveRef = (ref: string) => doc.components?.schemas?.[ref.split('/').at(
 
 /** A known id or name for a path parameter, else one from its schema. */
 function pathValue(op: Operation, p: Parameter): fc.Arbitrary<unknown> {
-  const known = knownValues(op.path, p.name).filter((v) => op.method === 'GET' || !protectedIds.has(v));
+  const known = pool.knownValues(op.path, p.name).filter((v) => op.method === 'GET' || !protectedIds.has(v));
   return known.length ? fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: arbitraryFor(p.schema, resolveRef) }) : arbitraryFor(p.schema, resolveRef);
 }
 
@@ -183,7 +139,7 @@ function queryString(pairs: Array<[string, unknown]>): string {
 
 /** A valid body: a seeded example with a fresh name (names are unique per tenant), or one from the schema. */
 function cleanBody(op: Operation): fc.Arbitrary<unknown> {
-  const known = examples.get(`${op.method} ${op.path}`) ?? [];
+  const known = pool.examplesOf(`${op.method} ${op.path}`);
   const fromSchema = arbitraryFor(op.body, resolveRef);
   if (!known.length) return fromSchema;
   const fromExample = fc.tuple(fc.constantFrom(...known), fc.uuid()).map(([example, id]) => {
@@ -229,7 +185,7 @@ function requestArbitrary(op: Operation, token: string): fc.Arbitrary<Sent> {
         pairs.push([params[pick % params.length]!.name, hostile]);
       }
       if (mutation === 'unknown-query') pairs.push([['unknownParam', 'status', 'token'][pick % 3]!, 'x']);
-      const members = pathParams.length > 1 && mutation !== 'path' ? [...(instances.get(op.path.replace(/\/\{[^}]+\}$/, '')) ?? [])] : [];
+      const members = pathParams.length > 1 && mutation !== 'path' ? pool.membersOf(op.path.replace(/\/\{[^}]+\}$/, '')) : [];
       const path = members.length && pick % 4 !== 0
         ? members[pick % members.length]!
         : pathParams.reduce((out, p, i) => out.replace(`{${p.name}}`, percentEncode(String(values[i]))), op.path);
@@ -251,49 +207,6 @@ function tokenFor(op: Operation): string {
   return t.summit.modules.policy.engine.authorize({ principal, action: route.action }).allowed ? tenant.adminToken : OPERATOR_TOKEN;
 }
 
-/** Real objects of every kind, made through the API, so generated requests find things to read, change and delete. */
-async function seed() {
-  const a = tenant.admin;
-  const post = async (path: string, body: Record<string, unknown>) => {
-    const template = path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{id}');
-    examples.set(`POST ${template}`, [...(examples.get(`POST ${template}`) ?? []), body]);
-    const res = await a.post(path, body);
-    learn(template, res.json(), path);
-    learn(path, res.json());
-    return res.json();
-  };
-  const second = await post('/api/v1/users', { email: 'fuzz-analyst@fuzz.example', roles: ['analyst'], displayName: 'analyst' });
-  await post('/api/v1/tokens', { name: 'fuzz', userId: second.id });
-  const playbook = await post('/api/v1/playbooks', { name: 'fuzzed', description: 'seed', steps: [{ id: 'find', type: 'search', types: ['malware'] }] });
-  await post(`/api/v1/playbooks/${playbook.id}/grants`, { subject: { type: 'role', id: 'viewer' }, permission: 'view' });
-  await post(`/api/v1/playbooks/${playbook.id}/schedules`, { cron: '0 9 * * *' });
-  await post(`/api/v1/playbooks/${playbook.id}/links`, { permission: 'run' });
-  await post(`/api/v1/playbooks/${playbook.id}/runs`, { params: {} });
-  const malware = await post('/api/v1/entities', { type: 'malware', name: 'fuzz-malware', properties: { family: 'x' } });
-  const ip = await post('/api/v1/entities', { type: 'ipv4-addr', value: '198.51.100.23' });
-  await post('/api/v1/relationships', { type: 'indicates', sourceId: ip.id, targetId: malware.id });
-  await post('/api/v1/sightings', { entityId: ip.id });
-  await post('/api/v1/schemas', { name: 'fuzz-feed', version: 1, jsonSchema: { type: 'object' }, mapping: { entities: [{ type: 'ipv4-addr', value: '$.ip' }] } });
-  await post('/api/v1/notification-channels', { kind: 'inbox', name: 'fuzz-inbox' });
-  await post('/api/v1/notification-channels', { kind: 'webhook', name: 'fuzz-hook', url: 'https://hooks.fuzz.example/summit', secret: 'fuzz-webhook-secret-0123' });
-  await post('/api/v1/schedules', { name: 'fuzz-checkpoint', jobType: 'audit.checkpoint', cron: '0 * * * *' });
-  await post('/api/v1/redaction-rules', { name: 'fuzz-tlp', rule: { kind: 'tlp', tlp: ['red'] } });
-  await post('/api/v1/ti/suppression-rules', { name: 'fuzz-rule', action: 'inform', reason: 'seed', match: { maxScore: 5 } });
-  await post('/api/v1/ti/providers', { name: 'fuzzvendor', baseUrl: 'https://intel.fuzz.example', costCents: 1, ratePerMinute: 60, authHeader: 'x-api-key', authValue: 'fuzz-provider-secret-value' });
-  await post('/api/v1/ti/enrich', { provider: 'local', indicatorIds: [ip.id] });
-  await post('/api/v1/connectors', { kind: 'servicenow', name: 'fuzz-snow', config: { instanceUrl: 'https://fuzz.service-now.com', auth: { type: 'basic', username: 'svc', password: 'fuzz-connector-password' } } });
-  await a.post('/api/v1/ingest/stix?source=fuzz', { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [{ type: 'malware', id: `malware--${randomUUID()}`, name: 'seeded', is_family: false, spec_version: '2.1', created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z' }] });
-  const dead = await insertDeadLetter(t, tenant.id);
-  addToPool('/api/v1/dlq', dead.id);
-  for (const path of ['/api/v1/ingest/runs', '/api/v1/ti/warninglists', '/api/v1/notifications', '/api/v1/ti/budgets', '/api/v1/connectors', '/api/v1/users', '/api/v1/tokens']) {
-    learn(path, (await a.get(path)).json());
-  }
-  for (const secret of ['fuzz-webhook-secret-0123', 'fuzz-provider-secret-value', 'fuzz-connector-password']) {
-    logSecrets.add(secret);
-    answerSecrets.add(secret);
-  }
-}
-
 beforeAll(async () => {
   t = await createTestApp({
     logStream: { write: (line) => void logLines.push(line) },
@@ -306,11 +219,10 @@ beforeAll(async () => {
     },
   });
   tenant = await t.createTenant('fuzz');
-  logSecrets.add(tenant.adminToken);
-  answerSecrets.add(tenant.adminToken);
+  pool.addSecret(tenant.adminToken, true);
   protectedIds.add(tenant.adminUserId);
   doc = (await t.anonymous.get('/openapi.json')).json();
-  await seed();
+  await seedFuzzTenant(t, tenant, pool);
   const tokens = (await tenant.admin.get('/api/v1/tokens')).json().items as Array<{ id: string; name: string }>;
   for (const token of tokens) if (token.name !== 'fuzz') protectedIds.add(token.id);
 }, 300_000);
@@ -324,7 +236,7 @@ describe(`fuzzing every operation of /openapi.json (${storeKind})`, () => {
       const token = tokenFor(op);
       const cases = fc.sample(requestArbitrary(op, token), { seed: SEED + index++, numRuns: REQUESTS_PER_OPERATION });
       for (const request of cases) {
-        if (request.payload !== undefined) for (const s of stringsIn(JSON.parse(request.payload))) if (s.length >= 12 && !HOSTILE_STRINGS.includes(s)) sentValues.add(s);
+        if (request.payload !== undefined) noteSent(JSON.parse(request.payload));
         await send(op, request);
       }
     }
@@ -342,7 +254,7 @@ describe(`fuzzing every operation of /openapi.json (${storeKind})`, () => {
     expect(logLines.length).toBeGreaterThan(requests);
     const problems: string[] = [];
     for (const line of logLines) {
-      for (const secret of logSecrets) if (line.includes(secret)) problems.push(`secret ${secret.slice(0, 6)}… in ${line.slice(0, 200)}`);
+      for (const secret of pool.logSecrets) if (line.includes(secret)) problems.push(`secret ${secret.slice(0, 6)}… in ${line.slice(0, 200)}`);
       const email = line.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/);
       if (email) problems.push(`e-mail ${email[0]} in ${line.slice(0, 200)}`);
       // The request line's URL names paths and query values by design (credentials redacted, checked above).
