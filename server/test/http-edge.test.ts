@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../src/platform/http.js';
+import { DATABASE_VOCABULARY } from './fuzz-support.js';
 import { createTestApp, createTestDb, OPERATOR_TOKEN, problemOf, type TestApp, type TestDb, type TestTenant } from './harness.js';
 
 const lines: string[] = [];
@@ -17,8 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** Words of PostgreSQL and SQL that no problem body may carry. */
-export const DATABASE_VOCABULARY = /\b(sql|sqlstate|select\s.+\sfrom|insert into|delete from|update \w+ set|duplicate key|violates|constraint "|relation "|column "|invalid byte sequence|invalid input syntax|syntax error at|pglite|postgres|pg_\w+|tenant_id)\b/i;
 
 describe('unknown query parameters', () => {
   it('are refused with 400 naming each and the parameters the route takes', async () => {
