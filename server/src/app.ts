@@ -5,20 +5,25 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import type { Database } from './platform/db.js';
-import { createHttpServer } from './platform/http.js';
+import { createHttpServer, type LogStream } from './platform/http.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
+import type { Resolver } from './platform/outbound-fetch.js';
 import { registerOpsRoutes } from './platform/ops.routes.js';
 import { registerAuthorizationHook, type PolicyBundle } from './modules/policy/index.js';
 import { createModules, type Modules } from './modules.js';
 
 export type AppDeps = {
-  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'> & Partial<Pick<Config, 'SUMMIT_MAX_SCHEDULES_PER_TENANT' | 'SUMMIT_ENV'>>;
+  config: Pick<Config, 'SUMMIT_LOG_LEVEL' | 'SUMMIT_BODY_LIMIT'> & Partial<Pick<Config, 'SUMMIT_MAX_SCHEDULES_PER_TENANT' | 'SUMMIT_ENV' | 'SUMMIT_REQUEST_TIMEOUT_MS'>>;
   db: Database;
   clock: Clock;
   secret: string;
   operatorToken: string;
   /** false silences request logs (tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests that read them). */
+  logStream?: LogStream;
+  /** Tests: resolve outbound host names from a table (no real DNS), or replace the outbound fetch altogether. */
+  outbound?: { resolve?: Resolver; fetch?: typeof fetch };
   /** How often idle job workers poll (tests shorten it). */
   jobPollIntervalMs?: number;
   policyBundle?: PolicyBundle;
@@ -78,13 +83,20 @@ export async function mountHttpApi(app: FastifyInstance, modules: Modules, deps:
  */
 export async function buildApp(deps: AppDeps) {
   const metrics = createMetrics({ collectDefaults: deps.logger !== false });
-  const app = createHttpServer({ logLevel: deps.config.SUMMIT_LOG_LEVEL, bodyLimit: deps.config.SUMMIT_BODY_LIMIT, logger: deps.logger });
+  const app = createHttpServer({
+    logLevel: deps.config.SUMMIT_LOG_LEVEL,
+    bodyLimit: deps.config.SUMMIT_BODY_LIMIT,
+    logger: deps.logger,
+    logStream: deps.logStream,
+    requestTimeoutMs: deps.config.SUMMIT_REQUEST_TIMEOUT_MS ?? 120_000,
+  });
   const modules = await createModules({ ...deps, log: app.log, metrics });
   await mountHttpApi(app, modules, { db: deps.db, metrics });
   await modules.jobs.start();
   app.addHook('onClose', async () => {
     await modules.jobsModule.scheduler.stop();
     await modules.jobs.stop();
+    await modules.outbound.close();
   });
   await app.ready();
   return { app, modules, metrics };

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { actorOf, type Ctx } from './platform/context.js';
 import { DataDirInUseError } from './platform/data-dir.js';
 import { AppError } from './platform/errors.js';
+import { printable } from './platform/terminal-text.js';
 import { z } from 'zod';
 import { createTenantBody } from './modules/tenancy/index.js';
 import { openStore, prepareStore, resolveSecrets, startSummit, type Role } from './main.js';
@@ -48,6 +49,11 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown, names: Recor
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   fail(parsed.error.issues.map((issue) => `${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`).join('; '));
+}
+
+/** One line per tenant. Names are tenants' text: control characters are shown escaped, never sent to the terminal. */
+export function formatTenantList(items: ReadonlyArray<{ id: string; name: string; createdAt: string }>): string {
+  return items.map((t) => `${t.id}  ${printable(t.name)}  ${t.createdAt}`).join('\n') || 'no tenants';
 }
 
 function print(output: Output, value: unknown, text: () => string) {
@@ -111,7 +117,7 @@ export function createCli(): Command {
         summit.modules.tenancy.tenants.createTenant(ctx, input),
       );
       print(options, created, () =>
-        [`tenant ${created.name} created (id ${created.id})`, `admin token (shown once): ${created.adminToken}`].join('\n'),
+        [`tenant ${printable(created.name)} created (id ${created.id})`, `admin token (shown once): ${created.adminToken}`].join('\n'),
       );
     });
   tenant
@@ -129,7 +135,7 @@ export function createCli(): Command {
         } while (cursor);
         return all;
       });
-      print(options, items, () => items.map((t) => `${t.id}  ${t.name}  ${t.createdAt}`).join('\n') || 'no tenants');
+      print(options, items, () => formatTenantList(items));
     });
 
   program

@@ -4,6 +4,8 @@ import type { Config } from './platform/config.js';
 import type { Logger } from './platform/context.js';
 import type { Database } from './platform/db.js';
 import { createJobQueue } from './platform/jobs/job-queue.js';
+import { createOutboundHttp, type Resolver } from './platform/outbound-fetch.js';
+import { outboundPolicyFor } from './platform/outbound-url.js';
 import type { JobType } from './platform/jobs/job-types.js';
 import type { Metrics } from './platform/metrics.js';
 import { createAuditModule } from './modules/audit/index.js';
@@ -37,6 +39,8 @@ export type ModuleDeps = {
   /** How often idle job workers poll (tests shorten it). */
   jobPollIntervalMs?: number;
   policyBundle?: PolicyBundle;
+  /** Tests: resolve outbound host names from a table (no real DNS), or replace the outbound fetch altogether. */
+  outbound?: { resolve?: Resolver; fetch?: typeof fetch };
 };
 
 /**
@@ -50,8 +54,13 @@ export async function createModules(deps: ModuleDeps) {
   const audit = createAuditModule({ db, clock, secret });
   // pg-boss starts with the modules (enqueueing needs it); workers run only where main.ts says so.
   const queue = createJobQueue({ db, log, clock, metrics, pollIntervalMs: deps.jobPollIntervalMs });
-  // Webhooks may reach private addresses (a receiver on localhost) only in dev; without SUMMIT_ENV (tests) that is dev.
-  const notifications = createNotificationsModule({ db, clock, audit, jobs: queue, secret, allowPrivateNetwork: env === 'dev' });
+  // Every outbound client (webhooks, ServiceNow, enrichment providers) goes through one policy, checked when a URL is
+  // configured and again as each connection opens: private and loopback addresses only outside prod; without
+  // SUMMIT_ENV (tests) that is dev. Later clients (audit export to a SIEM) take `outbound` too.
+  const outboundPolicy = outboundPolicyFor(env);
+  const outbound = createOutboundHttp({ policy: outboundPolicy, resolve: deps.outbound?.resolve });
+  const outboundFetch = deps.outbound?.fetch ?? outbound.fetch;
+  const notifications = createNotificationsModule({ db, clock, audit, jobs: queue, secret, allowPrivateNetwork: outboundPolicy.allowPrivateNetwork, fetch: outboundFetch });
   const jobs = createJobsModule({
     db,
     clock,
@@ -72,8 +81,19 @@ export async function createModules(deps: ModuleDeps) {
   // Schema approvals are enforced in prod only.
   const graph = createGraphModule({ db, clock, log, audit, jobs: queue, registry: metrics.registry, env, hooks: graphHooks });
   const playbooks = createPlaybooksModule({ db, clock, audit, jobs: queue, engine: policy.engine, raise: notifications.raise, secret });
-  const ti = createTiModule({ db, clock, audit, jobs: queue, raise: notifications.raise, secret, env });
-  const connectors = createConnectorsModule({ db, clock, audit, jobs: queue, registry: metrics.registry, raise: notifications.raise, secret, graph });
+  const ti = createTiModule({ db, clock, audit, jobs: queue, raise: notifications.raise, secret, env, fetch: outboundFetch });
+  const connectors = createConnectorsModule({
+    db,
+    clock,
+    audit,
+    jobs: queue,
+    registry: metrics.registry,
+    raise: notifications.raise,
+    secret,
+    graph,
+    outboundPolicy,
+    fetch: outboundFetch,
+  });
   const tenancy = createTenancyModule({
     db,
     clock,
@@ -99,6 +119,8 @@ export async function createModules(deps: ModuleDeps) {
     playbooks,
     ti,
     connectors,
+    /** The outbound policy and its fetch; close() when the process stops. */
+    outbound: { policy: outboundPolicy, fetch: outboundFetch, close: () => outbound.close() },
   };
 }
 

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { buildApp, type SummitApp } from '../src/app.js';
+import { buildApp, type AppDeps, type SummitApp } from '../src/app.js';
+import type { LogStream } from '../src/platform/http.js';
 import { createManualClock } from '../src/platform/clock.js';
 import { createPgliteDatabase, createPostgresDatabase, databaseUrlFor, openPglite, type Database } from '../src/platform/db.js';
 import type { Role } from '../src/platform/context.js';
@@ -75,17 +76,35 @@ export type TestTenant = { id: string; name: string; adminToken: string; adminUs
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
 /** The whole API on a fresh database with a manual clock; helpers create tenants and users through HTTP. */
-export async function createTestApp(options: { maxSchedulesPerTenant?: number } = {}) {
+export type TestAppOptions = {
+  maxSchedulesPerTenant?: number;
+  /** prod applies the production rules (outbound URL policy, schema approvals). */
+  env?: 'dev' | 'prod';
+  /** Captures log lines (at info) instead of silencing them. */
+  logStream?: LogStream;
+  outbound?: AppDeps['outbound'];
+  requestTimeoutMs?: number;
+};
+
+export async function createTestApp(options: TestAppOptions = {}) {
   const store = await createTestDb();
   const clock = createManualClock(new Date());
   const summit = await buildApp({
-    config: { SUMMIT_LOG_LEVEL: 'silent', SUMMIT_BODY_LIMIT: 64 * 1024, SUMMIT_MAX_SCHEDULES_PER_TENANT: options.maxSchedulesPerTenant },
+    config: {
+      SUMMIT_LOG_LEVEL: options.logStream ? 'info' : 'silent',
+      SUMMIT_BODY_LIMIT: 64 * 1024,
+      SUMMIT_MAX_SCHEDULES_PER_TENANT: options.maxSchedulesPerTenant,
+      SUMMIT_ENV: options.env,
+      SUMMIT_REQUEST_TIMEOUT_MS: options.requestTimeoutMs,
+    },
     jobPollIntervalMs: 20,
     db: store.db,
     clock,
     secret: TEST_SECRET,
     operatorToken: OPERATOR_TOKEN,
-    logger: false,
+    logger: options.logStream !== undefined,
+    logStream: options.logStream,
+    outbound: options.outbound,
   });
   const operator = client(summit, OPERATOR_TOKEN);
   let counter = 0;

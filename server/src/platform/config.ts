@@ -42,6 +42,10 @@ export const configSchema = z.object({
     .pipe(z.number().min(1024))
     .default(1024 * 1024)
     .describe('Largest accepted request body in bytes (larger bodies get 413).'),
+  SUMMIT_REQUEST_TIMEOUT_MS: wholeNumber()
+    .pipe(z.number().min(1000))
+    .default(120_000)
+    .describe('Longest an API request may run, in milliseconds; a request still running is answered 503 and its database statements are stopped.'),
   SUMMIT_MAX_SCHEDULES_PER_TENANT: wholeNumber()
     .pipe(z.number().min(1))
     .default(100)

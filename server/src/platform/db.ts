@@ -1,5 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { statementLabel } from './db-errors.js';
+import { remainingMs } from './deadline.js';
 
 export type Row = Record<string, unknown>;
 /**
@@ -60,6 +62,22 @@ function normaliseRowCount(count: number | null | undefined): number {
 }
 
 /**
+ * A failed statement's error, made safe to log: PGlite attaches the statement text and every bind parameter (a
+ * token's hash, a sealed secret, an e-mail address) as `query` and `params`; they go, and the statement's first words
+ * stay as `statement` so a log line still says which statement failed (platform/db-errors.ts logs the rest safely).
+ */
+function annotateStatementError(error: unknown, text: string, name?: string): unknown {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as Record<string, unknown>;
+    delete e.query;
+    delete e.params;
+    delete e.queryOptions;
+    if (e.statement === undefined) e.statement = statementLabel(text, name);
+  }
+  return error;
+}
+
+/**
  * PGlite answers through promise callbacks only, so an unbroken chain of its queries (a job backlog, a big ingest)
  * never lets timers or I/O run: the HTTP server would stop answering. Every transaction first yields one turn of
  * the event loop.
@@ -70,11 +88,22 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export function createPgliteDatabase(pglite: PGlite): Database {
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
     async query<T extends Row>(text: string, params?: readonly unknown[]) {
-      const result = await q.query<T>(text, params ? [...params] : undefined);
-      return { rows: result.rows, rowCount: normaliseRowCount(result.affectedRows ?? result.rows.length) };
+      // PGlite cannot interrupt a statement once it runs: a deadline stops the next one from starting.
+      remainingMs();
+      try {
+        const result = await q.query<T>(text, params ? [...params] : undefined);
+        return { rows: result.rows, rowCount: normaliseRowCount(result.affectedRows ?? result.rows.length) };
+      } catch (error) {
+        throw annotateStatementError(error, text);
+      }
     },
     async exec(script: string) {
-      await q.exec(script);
+      remainingMs();
+      try {
+        await q.exec(script);
+      } catch (error) {
+        throw annotateStatementError(error, script);
+      }
     },
   });
   return {
@@ -82,6 +111,7 @@ export function createPgliteDatabase(pglite: PGlite): Database {
     withTenant: async (tenantId, fn) => {
       const scope = tenantScopeScript(tenantId);
       await yieldToEventLoop();
+      remainingMs();
       return pglite.transaction(async (tx) => {
         await tx.exec(scope);
         return fn(wrap(tx));
@@ -132,18 +162,32 @@ export function createPostgresDatabase(connectionString: string, options: { max?
   pool.on('error', () => undefined);
   const wrap = (client: pg.PoolClient): Sql => ({
     async query<T extends Row>(text: string, params?: readonly unknown[], options?: QueryOptions) {
+      remainingMs();
       const values = params ? [...params] : undefined;
-      const result = options?.name ? await client.query<T>({ name: options.name, text, values }) : await client.query<T>(text, values);
-      return { rows: result.rows, rowCount: normaliseRowCount(result.rowCount) };
+      try {
+        const result = options?.name ? await client.query<T>({ name: options.name, text, values }) : await client.query<T>(text, values);
+        return { rows: result.rows, rowCount: normaliseRowCount(result.rowCount) };
+      } catch (error) {
+        throw annotateStatementError(error, text, options?.name);
+      }
     },
     async exec(script: string) {
-      // Without parameters pg uses the simple query protocol, which accepts several statements.
-      await client.query(script);
+      remainingMs();
+      try {
+        // Without parameters pg uses the simple query protocol, which accepts several statements.
+        await client.query(script);
+      } catch (error) {
+        throw annotateStatementError(error, script);
+      }
     },
   });
   async function inTransaction<T>(fn: (tx: Sql) => Promise<T>, tenantId?: string): Promise<T> {
     // Checked before a connection is taken, so a malformed id costs nothing.
-    const opening = tenantId ? `begin; ${tenantScopeScript(tenantId)}` : 'begin';
+    const scope = tenantId ? `; ${tenantScopeScript(tenantId)}` : '';
+    // Under a deadline (a request's or a job's timeout), the server itself abandons a statement still running when
+    // the time is up, so a caller that stopped waiting leaves no query behind. The value is an integer we computed.
+    const left = remainingMs();
+    const opening = `begin${scope}${left === null ? '' : `; set local statement_timeout = ${left}`}`;
     const client = await pool.connect();
     try {
       await client.query(opening);

@@ -3,6 +3,7 @@
  * module's `schedules`, starting a sync (run row, audit and job in one transaction), runs, health, the connection
  * test and outbound incidents. No HTTP here; errors are AppErrors.
  */
+import { checkOutboundUrl, type OutboundPolicy } from '../../platform/outbound-url.js';
 import { v7 as uuidv7 } from 'uuid';
 import { toIso, type Clock } from '../../platform/clock.js';
 import type { TenantCtx } from '../../platform/context.js';
@@ -76,6 +77,8 @@ export function createConnectorService(deps: {
   clientFor: ServiceNowClientFactory;
   /** Counts outbound outcomes (created, updated, failed) of inline and job pushes. */
   onOutbound?: (outcome: string) => void;
+  /** Where instances may be (platform/outbound-url.ts): in prod, https to public addresses only. */
+  outboundPolicy: OutboundPolicy;
 }) {
   const { db, clock, audit, secrets } = deps;
   const sealContext = (tenantId: string, id: string) => `connector:${tenantId}:${id}`;
@@ -86,8 +89,10 @@ export function createConnectorService(deps: {
     return row;
   }
 
-  function checkConfig(config: Pick<ConnectorConfigInput, 'query' | 'schedule'>) {
+  function checkConfig(config: Pick<ConnectorConfigInput, 'query' | 'schedule' | 'instanceUrl'>) {
     const problems = config.schedule ? cronProblems(config.schedule.cron, config.schedule.timezone, { cron: 'body.config.schedule.cron', timezone: 'body.config.schedule.timezone' }) : [];
+    const url = checkOutboundUrl(config.instanceUrl, deps.outboundPolicy, { allowQuery: false });
+    if (!url.ok) problems.push({ path: 'body.config.instanceUrl', message: url.problem });
     if (config.query) {
       try {
         validateExtraQuery(config.query);

@@ -4,6 +4,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../../platform/clock.js';
 import { deriveKey } from '../../platform/crypto.js';
 import { isUniqueViolation, type Database } from '../../platform/db.js';
+import { createOutboundHttp } from '../../platform/outbound-fetch.js';
+import type { OutboundPolicy } from '../../platform/outbound-url.js';
 import type { UserCtx } from '../../platform/request-context.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import type { AuditService } from '../audit/index.js';
@@ -30,7 +32,9 @@ export function createConnectorsModule(deps: {
   raise: NotificationsModule['raise'];
   secret: string;
   graph: Pick<GraphModule, 'ingest'>;
-  /** Tests may route ServiceNow traffic through their own fetch. */
+  /** Where instances may be, checked when a connector is configured and as each connection opens. */
+  outboundPolicy: OutboundPolicy;
+  /** The outbound fetch (platform/outbound-fetch.ts); tests may route ServiceNow traffic through their own. */
   fetch?: typeof fetch;
 }) {
   const requests = new Counter({ name: 'servicenow_requests_total', help: 'Requests to ServiceNow instances by HTTP status.', labelNames: ['status'] as const, registers: [deps.registry] });
@@ -55,7 +59,7 @@ export function createConnectorsModule(deps: {
   const pending = new Map<string, Array<{ id: string; at: Date; status: number | null; durationMs: number }>>();
   const clients = new Map<string, ServiceNowClient>();
   const factory = createClientFactory({
-    fetch: deps.fetch,
+    fetch: deps.fetch ?? createOutboundHttp({ policy: deps.outboundPolicy }).fetch,
     onRequest: (_tenantId, connectorId, event) => {
       requests.inc({ status: String(event.status) });
       duration.observe(event.durationMs / 1000);

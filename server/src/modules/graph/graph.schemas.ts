@@ -163,6 +163,10 @@ export const runSchema = z.object({
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
 });
+export const listRunsQuery = pageQuerySchema.extend({
+  status: runSchema.shape.status.optional().describe('Only runs in this state, e.g. running.'),
+  source: z.string().trim().min(1).max(200).optional().describe('Only runs from this feed or tool.'),
+});
 export const ingestQuery = z.object({
   source: z.string().trim().min(1).max(200).default('upload').describe('Name of the feed or tool this bundle comes from (provenance).'),
 });

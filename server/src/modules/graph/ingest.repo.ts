@@ -102,10 +102,12 @@ export const ingestRepo = {
     const { rows } = await tx.query<RunRow>(`select ${RUN_COLS} from ingest_runs where tenant_id = $1 and id = $2`, [tenantId, runId]);
     return rows[0] ?? null;
   },
-  async list(tx: Sql, tenantId: string, beforeId: string | undefined, limit: number): Promise<RunRow[]> {
+  async list(tx: Sql, tenantId: string, beforeId: string | undefined, limit: number, filter: { status?: RunStatus; source?: string } = {}): Promise<RunRow[]> {
     const { rows } = await tx.query<RunRow>(
-      `select ${RUN_COLS} from ingest_runs where tenant_id = $1 and ($2::uuid is null or id < $2::uuid) order by id desc limit $3`,
-      [tenantId, beforeId ?? null, limit],
+      `select ${RUN_COLS} from ingest_runs where tenant_id = $1 and ($2::uuid is null or id < $2::uuid)
+          and ($4::text is null or status = $4) and ($5::text is null or source = $5)
+        order by id desc limit $3`,
+      [tenantId, beforeId ?? null, limit, filter.status ?? null, filter.source ?? null],
     );
     return rows;
   },

@@ -3,10 +3,10 @@ import { errorCodes, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError } from '../../platform/errors.js';
-import { pageOf, pageQuerySchema } from '../../platform/pagination.js';
+import { pageOf } from '../../platform/pagination.js';
 import { userCtxOf } from '../../platform/request-context.js';
 import { idParams } from '../tenancy/tenancy.schemas.js';
-import { ingestQuery, runSchema, statsQuery } from './graph.schemas.js';
+import { ingestQuery, listRunsQuery, runSchema, statsQuery } from './graph.schemas.js';
 import { stixBundleBody, stixBundleDescription } from './ingest.schemas.js';
 import type { IngestService } from './ingest.service.js';
 
@@ -79,7 +79,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: { ingest: Inges
 
   r.get('/api/v1/ingest/runs', {
     config: { action: 'ingest:read' },
-    schema: { operationId: 'listIngestRuns', tags: ['ingest'], summary: 'Ingest runs, newest first.', querystring: pageQuerySchema, response: { 200: pageOf(runSchema) } },
+    schema: { operationId: 'listIngestRuns', tags: ['ingest'], summary: 'Ingest runs, newest first; filter by status and source.', querystring: listRunsQuery, response: { 200: pageOf(runSchema) } },
     handler: async (request) => ingest.listRuns(userCtxOf(request), request.query),
   });
   r.get('/api/v1/ingest/runs/:id', {

@@ -479,9 +479,10 @@ export function createIngestService(deps: {
     return toRunDto(run);
   }
 
-  async function listRuns(ctx: TenantCtx, query: { limit: number; cursor?: string }) {
+  async function listRuns(ctx: TenantCtx, query: { limit: number; cursor?: string; status?: RunStatus; source?: string }) {
     const before = decodeCursor(query.cursor, z.object({ id: z.uuid() }))?.id;
-    const rows = await db.withTenant(ctx.tenantId, (tx) => ingestRepo.list(tx, ctx.tenantId, before, query.limit + 1));
+    const filter = { status: query.status, source: query.source };
+    const rows = await db.withTenant(ctx.tenantId, (tx) => ingestRepo.list(tx, ctx.tenantId, before, query.limit + 1, filter));
     const page = toPage(rows, query.limit, (last) => ({ id: last.id }));
     return { items: page.items.map(toRunDto), nextCursor: page.nextCursor };
   }

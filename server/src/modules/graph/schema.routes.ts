@@ -75,7 +75,9 @@ export function registerSchemaRoutes(app: FastifyInstance, deps: { schemas: Sche
     handler: async (request, reply) => reply.status(201).send(await schemas.grantOverride(userCtxOf(request), request.params.id, request.body)),
   });
   r.post('/api/v1/ingest/records', {
-    config: { action: 'ingest:records' },
+    // Each record is checked on its own (one with a NUL is rejected with a reason, the rest are stored): the edge's
+    // character and depth checks leave the records to the handler.
+    config: { action: 'ingest:records', itemCheckedBodyFields: ['records'] },
     bodyLimit: RECORDS_BODY_LIMIT,
     schema: {
       operationId: 'ingestRecords',

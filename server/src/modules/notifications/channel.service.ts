@@ -9,7 +9,7 @@ import { channelSummary, toChannelDto } from './dto.js';
 import type { CreateChannelInput } from './notifications.schemas.js';
 import { channelRepo } from './notifications.repo.js';
 import type { SecretBox } from '../../platform/secret-box.js';
-import { checkWebhookUrl, type UrlPolicy } from './url-policy.js';
+import { checkOutboundUrl, type OutboundPolicy } from '../../platform/outbound-url.js';
 
 const cursorShape = z.object({ id: z.uuid() });
 
@@ -25,14 +25,14 @@ export function createChannelService(deps: {
   db: Database;
   audit: Pick<AuditService, 'record'>;
   secrets: Pick<SecretBox, 'seal'>;
-  urlPolicy: UrlPolicy;
+  urlPolicy: OutboundPolicy;
 }) {
   const { db, audit, secrets } = deps;
 
   async function create(ctx: TenantCtx, input: CreateChannelInput) {
     let url: string | null = null;
     if (input.kind === 'webhook' && input.url !== undefined) {
-      const check = checkWebhookUrl(input.url, deps.urlPolicy);
+      const check = checkOutboundUrl(input.url, deps.urlPolicy);
       if (!check.ok) throw new ValidationError(`The webhook url ${check.problem}.`, [{ path: 'body.url', message: check.problem }]);
       url = check.url.toString();
     }

@@ -1,5 +1,5 @@
 import type { ChannelRow, InboxRow } from './notifications.repo.js';
-import { redactUrl } from './url-policy.js';
+import { redactUrl } from '../../platform/outbound-url.js';
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 

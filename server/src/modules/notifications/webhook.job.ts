@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.js';
 import type { Database } from '../../platform/db.js';
@@ -8,7 +6,8 @@ import { ALERT_KINDS, SEVERITIES, WEBHOOK_QUEUE } from './alert-grouping.js';
 import { secretContext } from './channel.service.js';
 import { channelRepo } from './notifications.repo.js';
 import { SecretUnreadableError, type SecretBox } from '../../platform/secret-box.js';
-import { bareHost, checkWebhookUrl, isPublicAddress, type UrlPolicy } from './url-policy.js';
+import { createOutboundHttp, outboundRefusalOf } from '../../platform/outbound-fetch.js';
+import { checkOutboundUrl, type OutboundPolicy } from '../../platform/outbound-url.js';
 import {
   classifyDeliveryStatus,
   DELIVERY_HEADER,
@@ -49,23 +48,11 @@ export type WebhookJobDeps = {
   db: Database;
   clock: Clock;
   secrets: Pick<SecretBox, 'open'>;
-  urlPolicy: UrlPolicy;
+  urlPolicy: OutboundPolicy;
+  /** The outbound fetch (platform/outbound-fetch.ts), which refuses disallowed addresses at connect time. */
   fetch?: typeof fetch;
   timeoutMs?: number;
 };
-
-/**
- * A public name can resolve to a private address; outside dev the address is checked before each delivery. (The
- * fetch resolves the name again, so a DNS answer that changes in between is not caught: pinning the address would
- * need a custom dispatcher.)
- */
-async function assertPublicDestination(url: URL): Promise<void> {
-  const host = bareHost(url);
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-  if (addresses.length === 0) throw new WebhookDeliveryError(`could not resolve the webhook host ${host}`);
-  const blocked = addresses.find((a) => !isPublicAddress(a));
-  if (blocked) throw new PermanentJobError(`the webhook host ${host} resolves to a private or reserved address (${blocked})`);
-}
 
 function networkProblem(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
@@ -75,7 +62,7 @@ function networkProblem(error: unknown, timeoutMs: number): string {
   return `could not reach the webhook endpoint: ${cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))}`;
 }
 
-async function deliver(deps: WebhookJobDeps, ctx: JobContext, payload: WebhookPayload): Promise<void> {
+async function deliver(deps: WebhookJobDeps, doFetch: typeof fetch, ctx: JobContext, payload: WebhookPayload): Promise<void> {
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const channel = await deps.db.withTenant(ctx.tenantId, (tx) => channelRepo.get(tx, ctx.tenantId, payload.channelId));
   if (!channel || channel.kind !== 'webhook' || !channel.url) {
@@ -83,9 +70,9 @@ async function deliver(deps: WebhookJobDeps, ctx: JobContext, payload: WebhookPa
     ctx.log.info({ channelId: payload.channelId, jobId: ctx.jobId }, 'webhook channel is gone; delivery dropped');
     return;
   }
-  const check = checkWebhookUrl(channel.url, deps.urlPolicy);
+  // Checked again at delivery: the channel may predate the policy; the address is checked as the connection opens.
+  const check = checkOutboundUrl(channel.url, deps.urlPolicy);
   if (!check.ok) throw new PermanentJobError(`the channel's webhook url is not allowed here: it ${check.problem}`);
-  if (!deps.urlPolicy.allowPrivateNetwork) await assertPublicDestination(check.url);
   let secret: string | null = null;
   try {
     secret = channel.secretSealed === null ? null : deps.secrets.open(channel.secretSealed, secretContext(ctx.tenantId, channel.id));
@@ -111,7 +98,7 @@ async function deliver(deps: WebhookJobDeps, ctx: JobContext, payload: WebhookPa
 
   let status: number;
   try {
-    const res = await (deps.fetch ?? fetch)(check.url, {
+    const res = await doFetch(check.url, {
       method: 'POST',
       headers,
       body,
@@ -123,6 +110,8 @@ async function deliver(deps: WebhookJobDeps, ctx: JobContext, payload: WebhookPa
     // The response body is the endpoint's business; drop it so the connection is freed and nothing of it is logged.
     await res.body?.cancel().catch(() => undefined);
   } catch (error) {
+    const refused = outboundRefusalOf(error);
+    if (refused) throw new PermanentJobError(`the webhook host ${refused.message}`);
     throw new WebhookDeliveryError(networkProblem(error, timeoutMs));
   }
   const outcome = classifyDeliveryStatus(status);
@@ -137,12 +126,13 @@ async function deliver(deps: WebhookJobDeps, ctx: JobContext, payload: WebhookPa
  * endpoint's deploy or short outage; after that the delivery is a dead letter, and the alert is still in the inbox.
  */
 export function createWebhookJob(deps: WebhookJobDeps): JobType<typeof webhookPayload> {
+  const doFetch = deps.fetch ?? createOutboundHttp({ policy: deps.urlPolicy }).fetch;
   return {
     name: WEBHOOK_QUEUE,
     payload: webhookPayload,
     retry: { maxAttempts: 10, baseDelayMs: 10_000, maxDelayMs: 30 * 60_000 },
     timeoutSeconds: Math.ceil((deps.timeoutMs ?? 10_000) / 1000) + 20,
     concurrency: 8,
-    handle: (ctx, payload) => deliver(deps, ctx, payload),
+    handle: (ctx, payload) => deliver(deps, doFetch, ctx, payload),
   };
 }

@@ -186,8 +186,11 @@ export function registerPlaybookRoutes(app: FastifyInstance, deps: {
   });
   r.delete('/api/v1/playbooks/:id/links/:linkId', {
     config: { action: 'playbook-link:revoke' },
-    schema: { operationId: 'revokeShareLink', tags, summary: 'Revoke a link at once.', params: linkParams, response: { 200: linkSchema } },
-    handler: async (request) => shares.revoke(userCtxOf(request), request.params.id, request.params.linkId),
+    schema: { operationId: 'revokeShareLink', tags, summary: 'Revoke a link at once (204, like every delete).', params: linkParams, response: { 204: z.null() } },
+    handler: async (request, reply) => {
+      await shares.revoke(userCtxOf(request), request.params.id, request.params.linkId);
+      return reply.status(204).send(null);
+    },
   });
 
   const sharedView = z.object({

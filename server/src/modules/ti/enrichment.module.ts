@@ -2,6 +2,7 @@
  * Enrichment and budgets, composed: providers, budgets, the enrichment job and their routes. createTiModule
  * (index.ts) builds this with the scoring module's rescore.
  */
+import { outboundPolicyFor } from '../../platform/outbound-url.js';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../platform/clock.js';
 import { deriveKey } from '../../platform/crypto.js';
@@ -45,7 +46,7 @@ export function createEnrichmentModule(deps: {
     audit,
     seal: createSecretBox(deriveKey(deps.secret, 'ti-provider-secrets')),
     local,
-    allowPlainHttp: (deps.env ?? 'dev') === 'dev',
+    outboundPolicy: outboundPolicyFor(deps.env),
     sleep: deps.sleep,
     fetch: deps.fetch,
   });

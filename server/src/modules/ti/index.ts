@@ -22,6 +22,8 @@ export function createTiModule(deps: {
   raise: NotificationsModule['raise'];
   secret: string;
   env?: 'dev' | 'prod';
+  /** The outbound fetch (platform/outbound-fetch.ts) enrichment providers are called through. */
+  fetch?: typeof fetch;
 }) {
   const scoring = createTiScoringModule(deps);
   const enrichment = createEnrichmentModule({ ...deps, rescore: scoring.rescore });

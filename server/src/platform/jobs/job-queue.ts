@@ -4,7 +4,8 @@ import type { Clock } from '../clock.js';
 import type { Actor, Logger, TenantCtx } from '../context.js';
 import { APP_ROLE, type Database, type Sql } from '../db.js';
 import { ValidationError } from '../errors.js';
-import { fieldPath } from '../http.js';
+import { createDeadline, releaseIfInTime, runInDeadline, type Deadline } from '../deadline.js';
+import { fieldPath } from '../field-path.js';
 import type { Metrics } from '../metrics.js';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from './backoff.js';
 import { advanceQueueClock, priorityFor, takeVirtualStart } from './fair-queue.js';
@@ -290,9 +291,14 @@ export function createJobQueue(deps: {
     if (envelope.scheduledFor && attempt === 1) {
       metrics?.scheduleLag.observe(Math.max(0, clock.now().getTime() - new Date(envelope.scheduledFor).getTime()) / 1000);
     }
+    let deadline: Deadline | null = null;
     try {
       if (!parsed.success) throw new PermanentJobError(`payload does not match the ${type.name} schema: ${parsed.error.message}`);
-      await withTimeout(type.handle(jobContext(type, envelope, attempt, logger), parsed.data), type.timeoutSeconds);
+      // The handler's queries run under its timeout too: one still running when the time is up is stopped by the
+      // store (platform/deadline.ts), not left behind holding a connection while the job is retried.
+      deadline = type.timeoutSeconds ? createDeadline(type.timeoutSeconds * 1000) : null;
+      const handling = () => type.handle(jobContext(type, envelope, attempt, logger), parsed.data);
+      await withTimeout(deadline ? runInDeadline(deadline, handling) : handling(), type.timeoutSeconds);
       await db.withSystem(async (tx) => {
         const outcome: JobOutcome = { queue: type.name, tenantId: envelope.tenantId, jobId: envelope.jobId, attempt, outcome: 'succeeded', envelope };
         for (const listener of listeners) await listener(tx, outcome);
@@ -306,6 +312,7 @@ export function createJobQueue(deps: {
         log.error({ err: settleError, queue: type.name, jobId: envelope.jobId }, 'could not settle a failed job'),
       );
     } finally {
+      if (deadline) releaseIfInTime(deadline);
       stopTimer?.();
     }
   }

@@ -5,6 +5,7 @@
  * idempotent outbound incidents keyed by `correlation_id`. Clock, sleep, fetch and randomness are injectable.
  */
 import { systemClock, type Clock } from '../../../platform/clock.js';
+import { outboundRefusalOf } from '../../../platform/outbound-fetch.js';
 import { parseRetryAfter, realSleep, type Sleep } from '../../ti/providers/token-bucket.js';
 import { assertSafeQueryValue } from './encoded-query.js';
 import { ServiceNowAuthError, ServiceNowError } from './errors.js';
@@ -82,6 +83,20 @@ function errorText(body: unknown): { message: string; detail?: string } {
   return { message: 'no error message' };
 }
 
+/** Why an answer is not from the Table API, or null when it is (see checkConnection). */
+function notATableApiAnswer(res: CallResult, v1: boolean): string | null {
+  const type = res.headers.get('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) return `answered HTTP ${res.status} with ${type.split(';')[0] || 'no content type'}, not a ServiceNow Table API answer (JSON)`;
+  if (res.status === 404) {
+    const body = res.body as { error?: { message?: unknown }; status?: unknown } | null;
+    const isServiceNowError = typeof body?.error?.message === 'string' && body?.status === 'failure';
+    if (v1 && isServiceNowError) return null;
+    return `answered HTTP 404${isServiceNowError ? ` (${String(body!.error!.message)})` : ''} where the Table API lists the table`;
+  }
+  if (!Array.isArray((res.body as { result?: unknown } | null)?.result)) return `answered HTTP ${res.status} with JSON that has no result list, not a ServiceNow Table API answer`;
+  return null;
+}
+
 export function createServiceNowClient(config: ServiceNowClientConfig, deps: ServiceNowClientDeps = {}) {
   const clock = deps.clock ?? systemClock;
   const sleep = deps.sleep ?? realSleep;
@@ -147,6 +162,8 @@ export function createServiceNowClient(config: ServiceNowClientConfig, deps: Ser
         res = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
       } catch (cause) {
         deps.onRequest?.({ method, path, status: 'network_error', durationMs: performance.now() - started, attempt });
+        const refused = outboundRefusalOf(cause);
+        if (refused) throw new ServiceNowError('network', `ServiceNow ${method} ${path} was not sent: ${refused.message}`, { retryable: false, cause });
         failures++;
         // A write that may have reached the server is not repeated blindly; the caller re-checks and decides.
         if (options.idempotent === false || failures >= retry.maxAttempts) {
@@ -305,11 +322,16 @@ export function createServiceNowClient(config: ServiceNowClientConfig, deps: Ser
       return labels;
     },
 
-    /** Reachability and credentials in one small read, for the connector's "test" action. */
+    /**
+     * Reachability and credentials in one small read, for the connector's "test" action. The answer must be a Table
+     * API answer, not merely a 2xx or a 404: JSON with a `result` array, or (v1 only, an empty table) a 404 with
+     * ServiceNow's error body. A web server that is not ServiceNow (a login page, a proxy's 404) fails the test.
+     */
     async checkConnection(): Promise<{ ok: true } | { ok: false; kind: string; message: string }> {
       try {
-        await list(table, { sysparm_limit: '1', sysparm_fields: 'sys_id' });
-        return { ok: true };
+        const res = await call('GET', `${apiPrefix}/${table}`, { query: { sysparm_limit: '1', sysparm_fields: 'sys_id' }, notFoundOk: true });
+        const problem = notATableApiAnswer(res, config.apiVersion === 'v1');
+        return problem ? { ok: false, kind: 'not_servicenow', message: `${base} ${problem}: check instanceUrl (it is the instance's address, such as https://acme.service-now.com).` } : { ok: true };
       } catch (error) {
         if (error instanceof ServiceNowError) return { ok: false, kind: error.kind, message: error.message };
         throw error;

@@ -2,6 +2,8 @@
  * The providers a tenant can enrich with: the built-in `local` and the HTTP providers it configured. Resolving a
  * provider builds its client once per configuration version and keeps it, so its token bucket spans lookups.
  */
+import { createOutboundHttp } from '../../../platform/outbound-fetch.js';
+import { checkOutboundUrl, type OutboundPolicy } from '../../../platform/outbound-url.js';
 import type { z } from 'zod';
 import type { Clock } from '../../../platform/clock.js';
 import type { Database, Sql } from '../../../platform/db.js';
@@ -46,18 +48,20 @@ export function createProviderService(deps: {
   /** Seals credentials bound to their tenant and provider, so a sealed value copied elsewhere does not open. */
   seal: SecretBox;
   local: EnrichmentProvider;
-  /** prod: only https base URLs; dev and tests may call a provider on http://127.0.0.1. */
-  allowPlainHttp: boolean;
+  /** Where providers may be (platform/outbound-url.ts): in prod https to public addresses; dev allows http://127.0.0.1. */
+  outboundPolicy: OutboundPolicy;
   sleep?: Sleep;
   fetch?: typeof fetch;
 }) {
   const { db, clock, audit, seal } = deps;
   const clients = new Map<string, { version: number; provider: EnrichmentProvider }>();
 
+  const doFetch = deps.fetch ?? createOutboundHttp({ policy: deps.outboundPolicy }).fetch;
+
   function checkUrl(url: string | undefined) {
-    if (url && !deps.allowPlainHttp && !url.startsWith('https://')) {
-      throw new ValidationError('Provider base URLs must use https.', [{ path: 'body.baseUrl', message: 'must be an https URL' }]);
-    }
+    if (url === undefined) return;
+    const check = checkOutboundUrl(url, deps.outboundPolicy);
+    if (!check.ok) throw new ValidationError(`The provider baseUrl ${check.problem}.`, [{ path: 'body.baseUrl', message: check.problem }]);
   }
 
   /** The provider by name, or null when the tenant has none by that name (or it is disabled). */
@@ -71,7 +75,7 @@ export function createProviderService(deps: {
     if (cached && cached.version === version) return cached.provider;
     const provider = createHttpProvider(
       { ...row, authValue: row.authValueSealed ? seal.open(row.authValueSealed, sealContext(tenantId, name)) : null },
-      { clock, sleep: deps.sleep, fetch: deps.fetch },
+      { clock, sleep: deps.sleep, fetch: doFetch },
     );
     clients.set(key, { version, provider });
     return provider;
